@@ -31,7 +31,7 @@ export function expm(a: Float64Array, n: number): Float64Array {
   for (let k = 1; k <= q; k++) c.push((c[k - 1] * (q - k + 1)) / (k * (2 * q - k + 1)));
   const num = new Float64Array(n * n);
   const den = new Float64Array(n * n);
-  let power = new Float64Array(n * n);
+  let power: Float64Array = new Float64Array(n * n);
   for (let i = 0; i < n; i++) power[i * n + i] = 1;
   for (let k = 0; k <= q; k++) {
     if (k > 0) power = matmul(power, x, n);
@@ -41,7 +41,7 @@ export function expm(a: Float64Array, n: number): Float64Array {
       den[i] += sign * c[k] * power[i];
     }
   }
-  let result = solveGeneral(den, n, num, n);
+  let result: Float64Array = solveGeneral(den, n, num, n);
   for (let s = 0; s < squarings; s++) result = matmul(result, result, n);
   return result;
 }
