@@ -1,0 +1,62 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { laplacian5, spmv, sorSweep, diagonal, csrFromDense, shiftDiagonal, spmvTransposed } from '../../../src/core/linalg/sparse';
+import { conjugateGradient } from '../../../src/core/linalg/cg';
+import { logSumExp } from '../../../src/core/linalg/logsumexp';
+import { symmetricEigenvalues } from '../../../src/core/linalg/symmetric-eigen';
+import { matVec, matTVec, norm2 } from '../../../src/core/linalg/dense';
+import { Rng } from '../../../src/core/rng';
+
+test('laplacian5 has the 5-point stencil and symmetric structure', () => {
+  const a = laplacian5(3);
+  assert.equal(a.rows, 9);
+  assert.equal(a.values.length, 9 + 2 * 12); // 9 diagonal + 12 grid edges, each stored twice
+  const ones = new Float64Array(9).fill(1);
+  const y = spmv(a, ones);
+  assert.deepEqual(Array.from(y), [2, 1, 2, 1, 0, 1, 2, 1, 2]);
+  assert.deepEqual(Array.from(spmvTransposed(a, ones)), Array.from(y));
+  assert.deepEqual(Array.from(diagonal(shiftDiagonal(a, 0.5))), new Array(9).fill(4.5));
+});
+
+test('SOR sweeps converge to the solution of a Poisson system', () => {
+  const a = laplacian5(6);
+  const rng = new Rng(1);
+  const b = rng.fillNormal(new Float64Array(36));
+  const x = new Float64Array(36);
+  const d = diagonal(a);
+  for (let k = 0; k < 400; k++) sorSweep(a, d, b, x, 1.5);
+  const r = spmv(a, x).map((v, i) => b[i] - v);
+  assert.ok(norm2(r) < 1e-10 * norm2(b));
+});
+
+test('CG solves an SPD system and a singular consistent one', () => {
+  const a = laplacian5(5);
+  const rng = new Rng(2);
+  const b = rng.fillNormal(new Float64Array(25));
+  const res = conjugateGradient((v, out) => spmv(a, v, out), b, { tol: 1e-12, diag: diagonal(a) });
+  assert.ok(res.converged);
+  const r = spmv(a, res.x).map((v, i) => b[i] - v);
+  assert.ok(norm2(r) < 1e-10 * norm2(b));
+  // graph Laplacian of a path (singular, null vector 1) with a right-hand side orthogonal to 1
+  const dense = new Float64Array([1, -1, 0, -1, 2, -1, 0, -1, 1]);
+  const s = csrFromDense(dense, 3, 3);
+  const rhs = new Float64Array([1, 0, -1]);
+  const sol = conjugateGradient((v, out) => spmv(s, v, out), rhs, { tol: 1e-12 });
+  assert.ok(sol.converged);
+  assert.ok(Math.abs(sol.x[0] - sol.x[2] - 2) < 1e-9);
+});
+
+test('logSumExp is stable for large arguments and honours stride', () => {
+  assert.ok(Math.abs(logSumExp([1000, 1000]) - (1000 + Math.log(2))) < 1e-9);
+  assert.equal(logSumExp([-Infinity, -Infinity]), -Infinity);
+  assert.ok(Math.abs(logSumExp([0, 9, 0, 9], 0, 2, 2) - Math.log(2)) < 1e-12);
+});
+
+test('symmetric eigenvalues match a known spectrum; matVec/matTVec agree', () => {
+  const ev = symmetricEigenvalues(new Float64Array([2, 1, 0, 1, 2, 1, 0, 1, 2]), 3);
+  const want = [2 - Math.SQRT2, 2, 2 + Math.SQRT2];
+  ev.forEach((v, i) => assert.ok(Math.abs(v - want[i]) < 1e-10));
+  const m = new Float64Array([1, 2, 3, 4, 5, 6]);
+  assert.deepEqual(Array.from(matVec(m, 2, 3, [1, 1, 1])), [6, 15]);
+  assert.deepEqual(Array.from(matTVec(m, 2, 3, [1, 1])), [5, 7, 9]);
+});
