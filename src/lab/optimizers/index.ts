@@ -1,4 +1,5 @@
 // Experiments of this area, registered in src/lab/runs/registry.ts.
 import type { Experiment } from '../../core/experiment';
+import { normalizedLrgd } from './normalized-lrgd';
 
-export const experiments: Experiment[] = [];
+export const experiments: Experiment[] = [normalizedLrgd];
