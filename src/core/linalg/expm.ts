@@ -24,7 +24,8 @@ export function expm(a: Float64Array, n: number): Float64Array {
   }
   const squarings = norm1 > 0.5 ? Math.max(0, Math.ceil(Math.log2(norm1 / 0.5))) : 0;
   const scale = 1 / 2 ** squarings;
-  const x = Float64Array.from(a, (v) => v * scale);
+  const x = new Float64Array(n * n);
+  for (let i = 0; i < n * n; i++) x[i] = a[i] * scale;
   // Padé [q/q] coefficients c_k = (2q−k)! q! / ((2q)! k! (q−k)!), q = 6.
   const q = 6;
   const c = [1];
