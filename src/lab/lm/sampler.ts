@@ -1,0 +1,239 @@
+// Batched sampling with a key/value cache, per-token log-probs, and batched scoring of given
+// completions: the two LM primitives RL and evaluation need (DESIGN.md §5).
+//
+// generate(): left-pad the prompts, one prefill forward over the whole batch, then one forward
+// per new token with the cache; each row draws from its own Rng stream (forked from the seed), so
+// a row's sample depends on the seed and its position, not on the rest of the batch.
+// Filters, in this order: temperature, top-k, top-p (nucleus; Holtzman et al. 2020).
+import { Rng } from '../../core/rng';
+import type { CausalLm } from './causal-lm';
+
+export interface SampleOptions {
+  maxNewTokens?: number;
+  /** 0 = greedy (argmax). */
+  temperature?: number;
+  /** Keep the k most likely tokens (0 = off). */
+  topK?: number;
+  /** Keep the smallest set of tokens whose probability reaches p (1 = off). */
+  topP?: number;
+  /** Generation stops for a row when it emits one of these (default: the tokenizer's EOS). */
+  stopTokens?: number[];
+  seed?: number;
+}
+
+export interface Generation {
+  /** New token ids (the stop token included when one was emitted). */
+  tokens: number[];
+  /** log p(token | prefix) under the model itself (temperature 1, no filtering). */
+  logprobs: number[];
+  /** log-prob under the distribution actually sampled from (after temperature/top-k/top-p). */
+  samplingLogprobs: number[];
+  finishReason: 'stop' | 'length';
+}
+
+export function validateSampleOptions(o: SampleOptions): Required<SampleOptions> {
+  const r = {
+    maxNewTokens: o.maxNewTokens ?? 32,
+    temperature: o.temperature ?? 1,
+    topK: o.topK ?? 0,
+    topP: o.topP ?? 1,
+    stopTokens: o.stopTokens ?? [],
+    seed: o.seed ?? 0,
+  };
+  if (!Number.isInteger(r.maxNewTokens) || r.maxNewTokens < 1) throw new Error(`maxNewTokens: expected an integer >= 1, got ${r.maxNewTokens}`);
+  if (!(r.temperature >= 0) || !Number.isFinite(r.temperature)) throw new Error(`temperature: expected a number >= 0, got ${r.temperature}`);
+  if (!Number.isInteger(r.topK) || r.topK < 0) throw new Error(`topK: expected an integer >= 0, got ${r.topK}`);
+  if (!(r.topP > 0 && r.topP <= 1)) throw new Error(`topP: expected a number in (0, 1], got ${r.topP}`);
+  if (!Number.isInteger(r.seed)) throw new Error(`seed: expected an integer, got ${r.seed}`);
+  return r;
+}
+
+/** log-sum-exp of row[0..n) (stable). */
+function logSumExp(row: Float32Array): number {
+  let m = -Infinity;
+  for (let i = 0; i < row.length; i++) if (row[i] > m) m = row[i];
+  let s = 0;
+  for (let i = 0; i < row.length; i++) s += Math.exp(row[i] - m);
+  return m + Math.log(s);
+}
+
+function argmax(row: Float32Array): number {
+  let best = 0;
+  for (let i = 1; i < row.length; i++) if (row[i] > row[best]) best = i;
+  return best;
+}
+
+/**
+ * Draw one token from logits `row` with temperature, top-k and top-p. Returns the token and its
+ * log-prob under the filtered distribution. Candidates are kept sorted by logit (ties: lower id).
+ */
+export function sampleToken(row: Float32Array, o: { temperature: number; topK: number; topP: number }, rng: Rng): { token: number; logprob: number } {
+  if (o.temperature === 0) return { token: argmax(row), logprob: 0 };
+  const V = row.length;
+  let cand: number[];
+  if (o.topK > 0 && o.topK < V) {
+    // Partial selection: keep the k best in a sorted buffer (k is small next to V).
+    cand = [];
+    for (let i = 0; i < V; i++) {
+      if (cand.length === o.topK && row[i] <= row[cand[cand.length - 1]]) continue;
+      let j = cand.length;
+      while (j > 0 && row[cand[j - 1]] < row[i]) j--;
+      cand.splice(j, 0, i);
+      if (cand.length > o.topK) cand.pop();
+    }
+  } else if (o.topP < 1) {
+    cand = Array.from({ length: V }, (_, i) => i).sort((a, b) => row[b] - row[a] || a - b);
+  } else cand = Array.from({ length: V }, (_, i) => i);
+  let maxScaled = -Infinity;
+  for (const i of cand) maxScaled = Math.max(maxScaled, row[i] / o.temperature);
+  let p = cand.map((i) => Math.exp(row[i] / o.temperature - maxScaled));
+  let z = p.reduce((a, b) => a + b, 0);
+  if (o.topP < 1) {
+    // Nucleus: smallest prefix (by probability) with mass >= topP.
+    let acc = 0;
+    let n = 0;
+    while (n < p.length) {
+      acc += p[n] / z;
+      n++;
+      if (acc >= o.topP) break;
+    }
+    cand = cand.slice(0, n);
+    p = p.slice(0, n);
+    z = p.reduce((a, b) => a + b, 0);
+  }
+  let u = rng.uniform() * z;
+  let k = 0;
+  for (; k < p.length - 1; k++) {
+    u -= p[k];
+    if (u < 0) break;
+  }
+  return { token: cand[k], logprob: Math.log(p[k] / z) };
+}
+
+/** Sample continuations of token-id prompts, all rows in one batch. */
+export async function generate(lm: CausalLm, prompts: number[][], options: SampleOptions = {}): Promise<Generation[]> {
+  const o = validateSampleOptions(options);
+  if (prompts.length === 0) return [];
+  for (const [i, p] of prompts.entries()) if (p.length === 0) throw new Error(`prompts[${i}]: empty prompt (start it with the BOS token)`);
+  const stops = new Set(o.stopTokens.length ? o.stopTokens : lm.tokenizer.eosId !== null ? [lm.tokenizer.eosId] : []);
+  const B = prompts.length;
+  const V = lm.vocabSize;
+  const maxLen = Math.max(...prompts.map((p) => p.length));
+  if (maxLen + o.maxNewTokens > lm.config.max_position_embeddings) {
+    throw new Error(`prompt (${maxLen} tokens) + maxNewTokens (${o.maxNewTokens}) exceeds the model's ${lm.config.max_position_embeddings} positions`);
+  }
+  const padId = BigInt(lm.tokenizer.padId ?? 0);
+  const root = new Rng(o.seed);
+  const rngs = prompts.map(() => root.fork());
+
+  // Prefill: left padding, masked; positions count real tokens only.
+  const ids = new BigInt64Array(B * maxLen).fill(padId);
+  const positions = new BigInt64Array(B * maxLen);
+  let mask = new BigInt64Array(B * maxLen);
+  const nextPos = new Array<number>(B);
+  prompts.forEach((p, b) => {
+    const pad = maxLen - p.length;
+    for (let j = 0; j < p.length; j++) {
+      ids[b * maxLen + pad + j] = BigInt(p[j]);
+      positions[b * maxLen + pad + j] = BigInt(j);
+      mask[b * maxLen + pad + j] = 1n;
+    }
+    nextPos[b] = p.length;
+  });
+  let out = await lm.forward(ids, B, maxLen, mask, positions, null, 1);
+  const results: Generation[] = prompts.map(() => ({ tokens: [], logprobs: [], samplingLogprobs: [], finishReason: 'length' }));
+  const done = new Array<boolean>(B).fill(false);
+  let T = maxLen;
+  for (let step = 0; step < o.maxNewTokens; step++) {
+    const next = new BigInt64Array(B);
+    for (let b = 0; b < B; b++) {
+      if (done[b]) {
+        next[b] = padId;
+        continue;
+      }
+      const L = out.keptPositions;
+      const row = out.logits.subarray((b * L + L - 1) * V, (b * L + L) * V);
+      const { token, logprob } = sampleToken(row, o, rngs[b]);
+      const r = results[b];
+      r.tokens.push(token);
+      r.logprobs.push(row[token] - logSumExp(row));
+      r.samplingLogprobs.push(o.temperature === 0 ? 0 : logprob);
+      next[b] = BigInt(token);
+      if (stops.has(token)) {
+        done[b] = true;
+        r.finishReason = 'stop';
+      }
+    }
+    if (done.every(Boolean) || step === o.maxNewTokens - 1) break;
+    // One new position per row; finished rows keep running (masked out of nothing, ignored).
+    const grown = new BigInt64Array(B * (T + 1));
+    for (let b = 0; b < B; b++) {
+      grown.set(mask.subarray(b * T, (b + 1) * T), b * (T + 1));
+      grown[b * (T + 1) + T] = 1n;
+    }
+    mask = grown;
+    T++;
+    const pos = BigInt64Array.from(nextPos, (p) => BigInt(p));
+    for (let b = 0; b < B; b++) nextPos[b]++;
+    out = await lm.forward(next, B, 1, mask, pos, out.present, 1);
+  }
+  return results;
+}
+
+export interface ScoreResult {
+  /** log p(completion[t] | prompt, completion[<t]) for every completion token. */
+  logprobs: number[];
+  total: number;
+}
+
+/**
+ * Log-probs of given completions after given prompts, batched (right padding, one forward per
+ * chunk of `batchSize` rows, logits of all positions).
+ */
+export async function score(lm: CausalLm, prompts: number[][], completions: number[][], batchSize = 16): Promise<ScoreResult[]> {
+  if (prompts.length !== completions.length) throw new Error(`score: ${prompts.length} prompts but ${completions.length} completions`);
+  const V = lm.vocabSize;
+  const results: ScoreResult[] = [];
+  for (let start = 0; start < prompts.length; start += batchSize) {
+    const rows = prompts.slice(start, start + batchSize).map((p, i) => ({ p, c: completions[start + i] }));
+    const B = rows.length;
+    const T = Math.max(...rows.map((r) => r.p.length + r.c.length));
+    if (T > lm.config.max_position_embeddings) throw new Error(`score: a sequence of ${T} tokens exceeds ${lm.config.max_position_embeddings} positions`);
+    const ids = new BigInt64Array(B * T);
+    const mask = new BigInt64Array(B * T);
+    const pos = new BigInt64Array(B * T);
+    rows.forEach((r, b) => {
+      if (r.p.length === 0) throw new Error(`score: prompts[${start + b}] is empty (start it with the BOS token)`);
+      const seq = [...r.p, ...r.c];
+      seq.forEach((t, j) => {
+        ids[b * T + j] = BigInt(t);
+        mask[b * T + j] = 1n;
+        pos[b * T + j] = BigInt(j);
+      });
+    });
+    const out = await lm.forward(ids, B, T, mask, pos, null, 0);
+    rows.forEach((r, b) => {
+      const lp: number[] = [];
+      for (let j = 0; j < r.c.length; j++) {
+        const t = r.p.length + j - 1; // logits at t predict token t + 1
+        const row = out.logits.subarray((b * T + t) * V, (b * T + t + 1) * V);
+        lp.push(row[r.c[j]] - logSumExp(row));
+      }
+      results.push({ logprobs: lp, total: lp.reduce((a, x) => a + x, 0) });
+    });
+  }
+  return results;
+}
+
+/** Score the same completions under several models (e.g. policy and reference) in one call. */
+export async function scoreUnder(models: Record<string, CausalLm>, prompts: number[][], completions: number[][], batchSize = 16): Promise<Record<string, ScoreResult[]>> {
+  const entries = Object.entries(models);
+  const outs = await Promise.all(entries.map(([, m]) => score(m, prompts, completions, batchSize)));
+  return Object.fromEntries(entries.map(([k], i) => [k, outs[i]]));
+}
+
+/** Text in, text out: prompts are encoded with the tokenizer's specials (BOS), completions decoded without the stop token. */
+export async function generateText(lm: CausalLm, prompts: string[], options: SampleOptions = {}): Promise<(Generation & { text: string })[]> {
+  const gens = await generate(lm, prompts.map((p) => lm.tokenizer.encodeWithSpecials(p)), options);
+  return gens.map((g) => ({ ...g, text: lm.tokenizer.decode(g.finishReason === 'stop' ? g.tokens.slice(0, -1) : g.tokens, true) }));
+}
