@@ -1,5 +1,6 @@
 // Experiments of this area, registered in src/lab/runs/registry.ts.
 import type { Experiment } from '../../core/experiment';
+import { lastIterateSgd } from './last-iterate-sgd';
 import { normalizedLrgd } from './normalized-lrgd';
 
-export const experiments: Experiment[] = [normalizedLrgd];
+export const experiments: Experiment[] = [normalizedLrgd, lastIterateSgd];
