@@ -4,7 +4,7 @@
 // and every error names the file, the field and what was expected.
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { NpyError, readMatrix } from './npy';
+import { NpyError, parseNpy } from './npy';
 
 export class ProblemFileError extends Error {
   constructor(message: string) {
@@ -76,6 +76,22 @@ export class ProblemData {
   }
 }
 
+/**
+ * Reads a .npy file as float64. The bytes are copied into a fresh Uint8Array first: a Node Buffer
+ * from readFileSync may be a view into a shared pool, which typed-array views must not start from.
+ */
+function readNpyFloat(path: string): ProblemArray {
+  let bytes: Uint8Array;
+  try {
+    bytes = new Uint8Array(readFileSync(path));
+  } catch (e) {
+    throw new ProblemFileError(`${path}: cannot read file (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+  }
+  const a = parseNpy(bytes, path);
+  const data = a.data instanceof BigInt64Array ? Float64Array.from(a.data, (x) => Number(x)) : Float64Array.from(a.data as ArrayLike<number>);
+  return { data, shape: a.shape };
+}
+
 function fromNested(value: unknown, source: string, field: string): ProblemArray {
   if (typeof value === 'number') return { data: Float64Array.of(value), shape: [] };
   const shape: number[] = [];
@@ -111,7 +127,7 @@ export function loadProblemFile(path: string, singleName = 'data'): ProblemData 
   const arrays = new Map<string, ProblemArray>();
   try {
     if (path.toLowerCase().endsWith('.npy')) {
-      arrays.set(singleName, readMatrix(path));
+      arrays.set(singleName, readNpyFloat(path));
       return new ProblemData(path, arrays);
     }
     let text: string;
@@ -132,7 +148,7 @@ export function loadProblemFile(path: string, singleName = 'data'): ProblemData 
     for (const [k, v] of Object.entries(obj as Record<string, unknown>)) {
       if (typeof v === 'string') {
         if (!v.toLowerCase().endsWith('.npy')) throw new ProblemFileError(`${path}: field '${k}' is a string but not a .npy path: ${v}`);
-        arrays.set(k, readMatrix(resolve(dirname(path), v)));
+        arrays.set(k, readNpyFloat(resolve(dirname(path), v)));
       } else if (typeof v === 'number' || Array.isArray(v)) {
         arrays.set(k, fromNested(v, path, k));
       } else {
