@@ -4,3 +4,4 @@ export * from './losses';
 export * from './gpt2';
 export * from './llama';
 export * from './safetensors';
+export * from './lm';

@@ -58,8 +58,13 @@ export function sequenceLogProbs(logits: Tensor, ids: Tensor): Tensor {
  */
 export function weightedTokenNll(logits: Tensor, targets: Tensor, weights: Tensor, normalizer: number | Tensor): Tensor {
   if (weights.shape.join(',') !== targets.shape.join(',')) throw new GraphError(`weightedTokenNll: weights ${fmtShape(weights.shape)} vs targets ${fmtShape(targets.shape)}`);
-  const ll = tokenLogProbs(logits, targets);
-  return O.neg(O.div(O.sum(O.mul(ll, O.stopGradient(weights))), normalizer));
+  return weightedNllOfLogProbs(tokenLogProbs(logits, targets), weights, normalizer);
+}
+
+/** -Σ w·ℓ / Z from per-token log-probs ℓ (weights are treated as constants). */
+export function weightedNllOfLogProbs(logprobs: Tensor, weights: Tensor, normalizer: number | Tensor): Tensor {
+  if (weights.shape.join(',') !== logprobs.shape.join(',')) throw new GraphError(`weightedNll: weights ${fmtShape(weights.shape)} vs log-probs ${fmtShape(logprobs.shape)}`);
+  return O.neg(O.div(O.sum(O.mul(logprobs, O.stopGradient(weights))), normalizer));
 }
 
 /** KL(p || q) per position between two policies' token distributions: logits [..., V] -> [...]. */

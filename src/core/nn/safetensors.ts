@@ -71,7 +71,8 @@ export function decodeSafetensors(buf: Uint8Array, source = '<buffer>'): { tenso
     const size = { F32: 4, F16: 2, BF16: 2, F64: 8 }[dtype];
     if (!size) throw new SafetensorsError(`${source}: tensor '${name}' has dtype ${dtype}; expected F32, F16, BF16 or F64`);
     if (e - s !== n * size || base + e > buf.byteLength) throw new SafetensorsError(`${source}: tensor '${name}' offsets [${s}, ${e}] do not fit shape [${shape.join(',')}] ${dtype}`);
-    const bytes = buf.slice(base + s, base + e);
+    // Uint8Array's slice copies (a Node Buffer's slice would be a view of the whole file)
+    const bytes = Uint8Array.prototype.slice.call(buf, base + s, base + e);
     const tdv = new DataView(bytes.buffer);
     const data = new Float32Array(n);
     if (dtype === 'F32') data.set(new Float32Array(bytes.buffer, 0, n));

@@ -32,22 +32,21 @@ async function lossAndGrads(c: TorchCase) {
 }
 
 for (const name of ['gpt2-tiny', 'llama-tiny']) {
-  test(`${name}: loss, logits and every gradient match PyTorch (rel ≤ 1e-4)`, { skip: !fixtureExists(name) && 'fixture missing' }, async () => {
+  test(`${name}: loss, logits and every gradient match PyTorch (rel ≤ 1e-4)`, { skip: !fixtureExists(name) && 'fixture missing' }, async (t) => {
     const c = loadCase(name);
     const { r, names } = await lossAndGrads(c);
     assert.equal(names.length, c.config.params.length, 'every fixture parameter is used');
     const lossRef = c.read('loss.npy')[0];
     const loss = Number(r.loss.data[0]);
-    if (process.env.PROXLAB_VERBOSE) console.log('loss', loss, lossRef);
     assert.ok(Math.abs(loss - lossRef) / Math.abs(lossRef) <= 1e-4, `loss ${loss} vs torch ${lossRef}`);
     const le = relErr(r.logits.data as Float32Array, c.read('logits.npy'));
     assert.ok(le <= 1e-4, `logits rel err ${le}`);
     let worst = 0, worstName = '';
     for (const n of names) {
       const e = relErr(r[`grad.${n}`].data as Float32Array, c.read(`grad.${n}.npy`));
-      if (process.env.PROXLAB_VERBOSE) console.log(n, e);
       if (e > worst) [worst, worstName] = [e, n];
     }
+    t.diagnostic(`loss ${loss} vs torch ${lossRef}; logits rel err ${le.toExponential(2)}; worst gradient ${worstName} rel err ${worst.toExponential(2)}`);
     assert.ok(worst <= 1e-4, `worst gradient ${worstName}: rel err ${worst}`);
   });
 }
