@@ -1,4 +1,5 @@
 // Solver experiments of this group, registered in src/lab/runs/registry.ts.
 import type { Experiment } from '../experiment';
+import { lvHbaExperiment } from './lv-hba';
 
-export const experiments: Experiment[] = [];
+export const experiments: Experiment[] = [lvHbaExperiment];
