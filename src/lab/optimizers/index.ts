@@ -2,5 +2,6 @@
 import type { Experiment } from '../../core/experiment';
 import { lastIterateSgd } from './last-iterate-sgd';
 import { normalizedLrgd } from './normalized-lrgd';
+import { wgsef } from './wgsef';
 
-export const experiments: Experiment[] = [normalizedLrgd, lastIterateSgd];
+export const experiments: Experiment[] = [normalizedLrgd, lastIterateSgd, wgsef];

@@ -1,0 +1,125 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { writeNpy } from '../../../src/core/io/npy';
+import { Rng } from '../../../src/core/rng';
+import {
+  contiguousGroups,
+  dataLoss,
+  groupNorms,
+  groupSparseData,
+  proxGroupLasso,
+  proxPenalty,
+  proxSparseEnvelope,
+  proxWgsef,
+  sparseEnvelope,
+  wgsef,
+  type WgsefPenalty,
+} from '../../../src/lab/optimizers/wgsef';
+import { finiteDiffGrad, maxAbsDiff, metricNames, runForTest, tempDir } from './helpers';
+
+test('sparse envelope: ½‖u‖² on k-sparse u, ½‖u‖₁² for k = 1, ½‖u‖² for k = m', () => {
+  const u = Float64Array.from([3, -1, 0.5, 0.2]);
+  const sq = 0.5 * (9 + 1 + 0.25 + 0.04);
+  assert.ok(Math.abs(sparseEnvelope(u, 4) - sq) < 1e-12);
+  assert.ok(Math.abs(sparseEnvelope(u, 1) - 0.5 * 4.7 ** 2) < 1e-12);
+  assert.ok(Math.abs(sparseEnvelope(Float64Array.from([0, 3, 0, -1]), 2) - 5) < 1e-12);
+  assert.ok(sparseEnvelope(u, 2) > sq, 'the envelope exceeds ½‖u‖² off the k-sparse set');
+});
+
+/** Derivative-free coordinate search: a slow but independent minimizer of a small objective. */
+function coordinateSearch(obj: (w: Float64Array) => number, start: Float64Array): Float64Array {
+  const w = Float64Array.from(start);
+  let f = obj(w);
+  let h = 0.5;
+  while (h > 1e-10) {
+    let improved = false;
+    for (let i = 0; i < w.length; i++) {
+      for (const s of [h, -h]) {
+        w[i] += s;
+        const f2 = obj(w);
+        if (f2 < f - 1e-15) {
+          f = f2;
+          improved = true;
+        } else w[i] -= s;
+      }
+    }
+    if (!improved) h /= 2;
+  }
+  return w;
+}
+
+for (const penalty of ['sef', 'sef-minus-ridge'] as WgsefPenalty[]) {
+  test(`prox of λR (${penalty}) agrees with a derivative-free minimizer`, () => {
+    const rng = new Rng(penalty.length);
+    for (let trial = 0; trial < 25; trial++) {
+      const m = 2 + rng.int(7);
+      const k = 1 + rng.int(m);
+      const lambda = penalty === 'sef' ? Math.exp(rng.normal()) : 0.05 + 0.9 * rng.uniform();
+      const v = rng.fillNormal(new Float64Array(m));
+      const R = (w: Float64Array) => sparseEnvelope(w, k) - (penalty === 'sef' ? 0 : 0.5 * w.reduce((a, x) => a + x * x, 0));
+      const obj = (w: Float64Array) => 0.5 * w.reduce((a, x, i) => a + (x - v[i]) ** 2, 0) + lambda * R(w);
+      const p = proxPenalty(v, k, lambda, penalty);
+      const q = coordinateSearch(obj, p);
+      assert.ok(obj(p) <= obj(q) + 1e-9, `trial ${trial}: prox value ${obj(p)} vs search ${obj(q)}`);
+      if (penalty === 'sef') {
+        const q2 = coordinateSearch(obj, v); // convex: any start reaches the same minimum
+        assert.ok(maxAbsDiff(p, q2) < 1e-5, `trial ${trial}: ${[...p]} vs ${[...q2]}`);
+      }
+    }
+  });
+}
+
+test('the non-convex penalty vanishes on k-sparse vectors and such points are fixed by its prox', () => {
+  const u = Float64Array.from([0, 2, 0, -1, 0]);
+  assert.ok(Math.abs(sparseEnvelope(u, 2) - 0.5 * 5) < 1e-12);
+  const p = proxPenalty(u, 2, 0.5, 'sef-minus-ridge');
+  assert.ok(maxAbsDiff(p, u) < 1e-12, 'a k-sparse point is a fixed point of the prox');
+  assert.throws(() => proxPenalty(u, 2, 1, 'sef-minus-ridge'), /must be < 1/);
+});
+
+test('group proxes rescale whole groups and keep their directions', () => {
+  const g = contiguousGroups(6, 2, 'uniform');
+  const theta = Float64Array.from([3, 4, 0.3, 0.4, 1, 0]);
+  const gl = proxGroupLasso(Float64Array.from(theta), g, 1);
+  assert.deepEqual([...groupNorms(gl, g)].map((v) => +v.toFixed(12)), [4, 0, 0]);
+  assert.ok(Math.abs(gl[0] / gl[1] - 0.75) < 1e-12);
+  const w = proxWgsef(Float64Array.from(theta), g, 1, 0.9, 'sef-minus-ridge');
+  const norms = groupNorms(w, g);
+  assert.equal(norms.filter((v) => v > 0).length, 1, 'λ near 1 keeps only the top group');
+  assert.ok(Math.abs(w[0] / w[1] - 0.75) < 1e-12);
+  const v = Float64Array.from([1, -2, 0.5]);
+  assert.ok(maxAbsDiff(proxSparseEnvelope(v, 3, 1), v.map((x) => x / 2)) < 1e-12, 'k = m is ridge shrinkage 1/(1+λ)');
+  assert.throws(() => contiguousGroups(7, 2, 'uniform'), /does not divide/);
+});
+
+test('data loss gradients match finite differences', () => {
+  for (const loss of ['squared', 'logistic'] as const) {
+    const { ds } = groupSparseData(new Rng(3), 30, 3, 2, 1, 0.5, loss);
+    const th = new Rng(4).fillNormal(new Float64Array(6), 0, 0.3);
+    const gr = new Float64Array(6);
+    dataLoss(ds, loss, th, gr);
+    assert.ok(maxAbsDiff(gr, finiteDiffGrad((x) => dataLoss(ds, loss, x), th)) < 1e-7, loss);
+  }
+});
+
+test('experiment on .npy data: both methods reach k groups, metrics and artifacts written', async () => {
+  const dir = tempDir();
+  const { ds } = groupSparseData(new Rng(5), 150, 10, 3, 2, 0.1, 'squared');
+  writeNpy(join(dir, 'X.npy'), ds.X, [150, 30]);
+  writeNpy(join(dir, 'y.npy'), ds.y);
+  const run = await runForTest(wgsef, { dataX: join(dir, 'X.npy'), dataY: join(dir, 'y.npy'), groupSize: 3, k: 2, iters: 100, fits: 8 });
+  const names = metricNames(run);
+  for (const k of ['wgsef/test_mse', 'group_lasso/test_mse', 'wgsef/groups', 'wall_s']) assert.ok(names.has(k), k);
+  const s = run.summary as { wgsef: { groups: number }; group_lasso: { groups: number } };
+  assert.equal(s.wgsef.groups, 2);
+  assert.ok(s.group_lasso.groups <= 2);
+  assert.ok(run.artifacts.has('coefficients.npy'));
+  await assert.rejects(runForTest(wgsef, { dataX: join(dir, 'X.npy'), dataY: join(dir, 'y.npy'), groupSize: 4 }), /groupSize: 4 does not divide the 30 columns/);
+  await assert.rejects(runForTest(wgsef, { dataX: join(dir, 'X.npy'), dataY: join(dir, 'y.npy'), groupSize: 3, k: 11 }), /k: preset sparsity 11 exceeds the number of groups 10/);
+});
+
+test('claim (fast form) holds for seed 0', async () => {
+  const r = await wgsef.claim!.fast({ seed: 0 });
+  assert.ok(r.pass, r.summary);
+});
