@@ -31,7 +31,7 @@ export function axpy(alpha: number, x: ArrayLike<number>, y: Float64Array): Floa
 }
 
 /** y = A x for a rows x cols row-major A (2·rows·cols flops). */
-export function matVec(a: Float64Array, rows: number, cols: number, x: ArrayLike<number>, out = new Float64Array(rows)): Float64Array {
+export function matVec(a: Float64Array, rows: number, cols: number, x: ArrayLike<number>, out: Float64Array = new Float64Array(rows)): Float64Array {
   for (let i = 0; i < rows; i++) {
     let s = 0;
     const off = i * cols;
@@ -42,7 +42,7 @@ export function matVec(a: Float64Array, rows: number, cols: number, x: ArrayLike
 }
 
 /** y = Aᵀ x for a rows x cols row-major A (2·rows·cols flops). */
-export function matTVec(a: Float64Array, rows: number, cols: number, x: ArrayLike<number>, out = new Float64Array(cols)): Float64Array {
+export function matTVec(a: Float64Array, rows: number, cols: number, x: ArrayLike<number>, out: Float64Array = new Float64Array(cols)): Float64Array {
   out.fill(0);
   for (let i = 0; i < rows; i++) {
     const xi = x[i];

@@ -1,4 +1,5 @@
 // Solver experiments of this group, registered in src/lab/runs/registry.ts.
 import type { Experiment } from '../experiment';
+import { sorBanditExperiment } from './sor-bandit';
 
-export const experiments: Experiment[] = [];
+export const experiments: Experiment[] = [sorBanditExperiment as unknown as Experiment];

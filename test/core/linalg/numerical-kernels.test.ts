@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { laplacian5, spmv, sorSweep, diagonal, csrFromDense, shiftDiagonal, spmvTransposed } from '../../../src/core/linalg/sparse';
+import { laplacian5, spmv, sorSweep, sorSweepResidual, diagonal, csrFromDense, shiftDiagonal, spmvTransposed } from '../../../src/core/linalg/sparse';
 import { conjugateGradient } from '../../../src/core/linalg/cg';
 import { logSumExp } from '../../../src/core/linalg/logsumexp';
 import { symmetricEigenvalues } from '../../../src/core/linalg/symmetric-eigen';
@@ -59,4 +59,21 @@ test('symmetric eigenvalues match a known spectrum; matVec/matTVec agree', () =>
   const m = new Float64Array([1, 2, 3, 4, 5, 6]);
   assert.deepEqual(Array.from(matVec(m, 2, 3, [1, 1, 1])), [6, 15]);
   assert.deepEqual(Array.from(matTVec(m, 2, 3, [1, 1])), [5, 7, 9]);
+});
+
+test('sorSweepResidual leaves the exact residual of the swept iterate', () => {
+  const a = shiftDiagonal(laplacian5(5), 0.3);
+  const d = diagonal(a);
+  const b = new Rng(4).fillNormal(new Float64Array(25));
+  const x1 = new Float64Array(25);
+  const x2 = new Float64Array(25);
+  const r = new Float64Array(25);
+  for (let k = 0; k < 3; k++) {
+    sorSweep(a, d, b, x1, 1.3);
+    const r2 = sorSweepResidual(a, d, b, x2, 1.3, r);
+    const exact = spmv(a, x2).map((v, i) => b[i] - v);
+    assert.deepEqual(Array.from(x2), Array.from(x1));
+    exact.forEach((v, i) => assert.ok(Math.abs(v - r[i]) < 1e-12));
+    assert.ok(Math.abs(r2 - norm2(exact) ** 2) < 1e-9);
+  }
 });
