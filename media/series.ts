@@ -88,7 +88,9 @@ export function decimate(
   if (range) {
     // keep one point beyond each edge so the line reaches the plot's border
     lo = Math.max(0, lowerBound(x, n, range[0]) - 1);
-    hi = Math.min(n, lowerBound(x, n, range[1]) + 1);
+    let j = lowerBound(x, n, range[1]);
+    while (j < n && x[j] <= range[1]) j++;
+    hi = Math.min(n, j + 1);
   }
   const outX: number[] = [];
   const outY: number[] = [];

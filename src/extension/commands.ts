@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { RunRecord } from '../lab/runs/store';
+import { claimsMarkdown } from './claims-report';
 import { runCli } from './cli-process';
 import { shortDate } from './format';
 import { lab } from './lab';
@@ -27,20 +28,6 @@ async function pickRun(services: Services, title: string, filter: (r: RunRecord)
   }
   const pick = await vscode.window.showQuickPick(runItems(runs), { title, placeHolder: 'Run', matchOnDetail: true });
   return pick?.run.id;
-}
-
-/** Claim results as a Markdown table (the Run Claim Checks report). */
-export function claimsMarkdown(records: { id: string; pass: boolean; form: string; summary: string; seconds: number; measured: Record<string, unknown> }[]): string {
-  const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
-  const lines = ['# Prox Lab claim checks', '', `${records.filter((r) => r.pass).length} passed, ${records.filter((r) => !r.pass).length} failed`, ''];
-  lines.push('| method | result | form | time | measured | summary |', '|---|---|---|---|---|---|');
-  for (const r of records) {
-    const measured = Object.entries(r.measured)
-      .map(([k, v]) => `${k}=${typeof v === 'number' ? Number(v.toPrecision(4)) : String(v)}`)
-      .join(', ');
-    lines.push(`| ${r.id} | ${r.pass ? '✅ pass' : '❌ fail'} | ${r.form} | ${r.seconds.toFixed(1)} s | ${cell(measured)} | ${cell(r.summary)} |`);
-  }
-  return lines.join('\n') + '\n';
 }
 
 export function registerCommands(services: Services, panels: RunPanels, refreshAll: () => void): vscode.Disposable[] {
