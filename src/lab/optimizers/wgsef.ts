@@ -183,7 +183,7 @@ export function dataLoss(ds: Dataset, loss: LossKind, theta: Float64Array, grad?
 /** Smoothness bound of L: λ_max(XᵀX)/n (× ¼ for logistic), by power iteration. */
 export function smoothness(ds: Dataset, loss: LossKind, rng: Rng): number {
   const { X, n, d } = ds;
-  let v = rng.fillNormal(new Float64Array(d));
+  const v = rng.fillNormal(new Float64Array(d));
   let lam = 0;
   for (let it = 0; it < 100; it++) {
     const xv = new Float64Array(n);
@@ -192,7 +192,7 @@ export function smoothness(ds: Dataset, loss: LossKind, rng: Rng): number {
     for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) w[j] += X[i * d + j] * xv[i];
     const nw = Math.hypot(...w);
     lam = nw;
-    v = w.map((x) => x / nw) as Float64Array;
+    for (let j = 0; j < d; j++) v[j] = w[j] / nw;
   }
   return (lam / n) * (loss === 'logistic' ? 0.25 : 1) * 1.01;
 }
