@@ -22,8 +22,9 @@ export function rotaryTables(c: LlamaConfig): { cos: Float32Array; sin: Float32A
   const sin = new Float32Array(c.max_position_embeddings * D);
   for (let p = 0; p < c.max_position_embeddings; p++) {
     for (let j = 0; j < half; j++) {
-      const invFreq = Math.pow(c.rope_theta, -(2 * j) / D);
-      const a = p * invFreq;
+      // float32 inverse frequencies and angles, as HF (and src/core/graph rotaryTables) compute them
+      const invFreq = Math.fround(1 / Math.pow(c.rope_theta, (2 * j) / D));
+      const a = Math.fround(p * invFreq);
       cos[p * D + j] = cos[p * D + j + half] = Math.cos(a);
       sin[p * D + j] = sin[p * D + j + half] = Math.sin(a);
     }
