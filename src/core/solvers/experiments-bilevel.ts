@@ -1,5 +1,6 @@
 // Solver experiments of this group, registered in src/lab/runs/registry.ts.
 import type { Experiment } from '../experiment';
+import { bilevelPenaltyExperiment } from './bilevel-penalty';
 import { lvHbaExperiment } from './lv-hba';
 
-export const experiments: Experiment[] = [lvHbaExperiment];
+export const experiments: Experiment[] = [lvHbaExperiment, bilevelPenaltyExperiment];
