@@ -95,6 +95,19 @@ export class ParamStore {
     return c;
   }
 
+  /**
+   * In place: this <- this + alpha (other - this). alpha in [0,1] interpolates (EMA with
+   * alpha = 1 - decay), alpha > 1 extrapolates (APO's momentum step), alpha = 1 copies.
+   */
+  mix(other: ParamStore, alpha: number): void {
+    for (const name of this.names()) {
+      const a = this.get(name).data;
+      const b = other.get(name).data;
+      if (a.length !== b.length) throw new GraphError(`mix: parameter '${name}' sizes differ (${a.length} vs ${b.length})`);
+      for (let i = 0; i < a.length; i++) a[i] += alpha * (b[i] - a[i]);
+    }
+  }
+
   /** Copy values from another store with the same names and shapes into this store's buffers. */
   copyFrom(other: ParamStore): void {
     for (const name of this.names()) this.get(name).data.set(other.get(name).data);

@@ -20,7 +20,8 @@ export interface RuntimeOptions {
   optimization?: 'disabled' | 'basic' | 'extended' | 'all';
   /** Write the optimized model here (for profiling / inspection). */
   optimizedModelPath?: string;
-  enableProfiling?: boolean;
+  /** Write an ORT profile (chrome trace JSON) with this file prefix. */
+  profilePrefix?: string;
 }
 
 export class RuntimeError extends Error {}
@@ -37,6 +38,12 @@ function ortBinDir(): string {
 /** Whether the CUDA execution provider's libraries are installed next to onnxruntime-node. */
 export function cudaProviderInstalled(): boolean {
   return existsSync(join(ortBinDir(), 'libonnxruntime_providers_cuda.so')) || existsSync(join(ortBinDir(), 'onnxruntime_providers_cuda.dll'));
+}
+
+/** 'auto' picks cuda when its provider is installed, else cpu; explicit choices pass through. */
+export function resolveDevice(requested: Device | 'auto' = 'cpu'): Device {
+  if (requested === 'auto') return cudaProviderInstalled() ? 'cuda' : 'cpu';
+  return requested;
 }
 
 const CUDA_HINT = 'install it with `npm run setup:cuda` (needs CUDA 12 + cuDNN 9 on the machine)';
@@ -56,7 +63,7 @@ async function createSession(bytes: Uint8Array, opts: RuntimeOptions): Promise<C
     enableMemPattern: true,
     ...(opts.threads ? { intraOpNumThreads: opts.threads, interOpNumThreads: 1 } : {}),
     ...(opts.optimizedModelPath ? { optimizedModelFilePath: opts.optimizedModelPath } : {}),
-    ...(opts.enableProfiling ? { enableProfiling: true } : {}),
+    ...(opts.profilePrefix ? { enableProfiling: true, profileFilePrefix: opts.profilePrefix } : {}),
   };
   if ((opts.device ?? 'cpu') === 'cuda') {
     if (!cudaProviderInstalled()) {
@@ -148,7 +155,7 @@ export class Program {
 /** Emit `outputs` of `graph` as ONNX and open (or reuse) a session for it. */
 export async function compile(graph: Graph, outputs: Record<string, Tensor>, opts: RuntimeOptions = {}): Promise<Program> {
   const em = emitOnnx(graph, outputs);
-  const key = `${em.hash}|${opts.device ?? 'cpu'}|${opts.threads ?? 0}|${opts.optimization ?? 'all'}|${opts.enableProfiling ? 1 : 0}`;
+  const key = `${em.hash}|${opts.device ?? 'cpu'}|${opts.threads ?? 0}|${opts.optimization ?? 'all'}|${opts.profilePrefix ?? ''}`;
   let entry = cache.get(key);
   if (!entry) {
     entry = createSession(em.bytes, opts);

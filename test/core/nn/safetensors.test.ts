@@ -46,3 +46,18 @@ test('safetensors reads F16 and BF16 and rejects bad files with the file named',
   writeFileSync(bad, Uint8Array.of(255, 0, 0, 0, 0, 0, 0, 0, 1));
   assert.throws(() => loadSafetensors(bad), new RegExp(`${bad}: header length 255 exceeds`));
 });
+
+test('parameter-space ops: clone, mix (interpolate / extrapolate), copyFrom', () => {
+  const a = new ParamStore(new Rng(1));
+  a.set('w', [2], Float32Array.of(1, 2));
+  const b = a.clone();
+  b.get('w').data.set([3, 6]);
+  assert.deepEqual(Array.from(a.get('w').data), [1, 2], 'clone owns its buffers');
+  const c = a.clone();
+  c.mix(b, 0.25);
+  assert.deepEqual(Array.from(c.get('w').data), [1.5, 3]);
+  c.mix(a, 2); // extrapolate past a: c + 2 (a - c)
+  assert.deepEqual(Array.from(c.get('w').data), [0.5, 1]);
+  c.copyFrom(b);
+  assert.deepEqual(Array.from(c.get('w').data), [3, 6]);
+});
