@@ -120,3 +120,23 @@ test('shape mismatches throw at build time naming the op and both shapes', () =>
   assert.throws(() => O.reshape(a, [4, 2]), /Reshape: cannot reshape \[2,3\]/);
   assert.throws(() => O.concat([a, w], 0), /Concat/);
 });
+
+// Second order: gradCheck of x -> grad(F)(x) compares Hessian-vector products built by applying
+// grad twice with finite differences of the first gradient (the LPN method needs this).
+const secondOrder: [string, () => Promise<unknown>][] = [
+  ['softmax(layerNorm(x W))', () => gradCheck([{ shape: [2, 3] }, { shape: [3, 4] }, { shape: [4] }, { shape: [4] }], (x, w, s, b) => {
+    const F = O.sum(O.mul(O.softmax(O.layerNorm(O.matmul(x, w), s, b), -1), O.reshape(O.cast(O.cumsum(O.add(O.mul(s, 0), 1), 0), 'float64'), [4])));
+    return grad(F, [x])[0];
+  })],
+  ['cross-entropy of gelu MLP logits', () => gradCheck([{ shape: [3, 4] }, { shape: [4, 5] }], (x, w) => {
+    const ids = x.graph.constant(BigInt64Array.from([1n, 4n, 0n]), [3, 1]);
+    const F = O.neg(O.sum(O.gatherElements(O.logSoftmax(C.gelu(O.matmul(x, w), 'tanh'), -1), ids, 1)));
+    return grad(F, [w])[0];
+  })],
+  ['rmsNorm + silu + rotary', () => gradCheck([{ shape: [1, 1, 3, 4] }, { shape: [4] }], (x, w) => {
+    const { cos, sin } = C.rotaryTables(x.graph, 3, 4, 10000, 'float64');
+    const F = O.sum(O.mul(C.silu(C.applyRotary(C.rmsNorm(x, w), cos, sin)), x));
+    return grad(F, [x])[0];
+  })],
+];
+for (const [name, run] of secondOrder) test(`grad of grad: ${name}`, async () => void (await run()));
