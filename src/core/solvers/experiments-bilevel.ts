@@ -1,6 +1,7 @@
 // Solver experiments of this group, registered in src/lab/runs/registry.ts.
 import type { Experiment } from '../experiment';
 import { bilevelPenaltyExperiment } from './bilevel-penalty';
+import { boRepExperiment } from './bo-rep';
 import { lvHbaExperiment } from './lv-hba';
 
-export const experiments: Experiment[] = [lvHbaExperiment, bilevelPenaltyExperiment];
+export const experiments: Experiment[] = [lvHbaExperiment, bilevelPenaltyExperiment, boRepExperiment];
