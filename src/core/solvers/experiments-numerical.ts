@@ -1,5 +1,6 @@
 // Solver experiments of this group, registered in src/lab/runs/registry.ts.
 import type { Experiment } from '../experiment';
+import { sinkhornSnsExperiment } from './sinkhorn-sns';
 import { sorBanditExperiment } from './sor-bandit';
 
-export const experiments: Experiment[] = [sorBanditExperiment as unknown as Experiment];
+export const experiments: Experiment[] = [sorBanditExperiment as unknown as Experiment, sinkhornSnsExperiment as unknown as Experiment];

@@ -6,6 +6,7 @@ import { logSumExp } from '../../../src/core/linalg/logsumexp';
 import { symmetricEigenvalues } from '../../../src/core/linalg/symmetric-eigen';
 import { matVec, matTVec, norm2 } from '../../../src/core/linalg/dense';
 import { Rng } from '../../../src/core/rng';
+import { kthLargest, quantile } from '../../../src/core/linalg/select';
 
 test('laplacian5 has the 5-point stencil and symmetric structure', () => {
   const a = laplacian5(3);
@@ -76,4 +77,15 @@ test('sorSweepResidual leaves the exact residual of the swept iterate', () => {
     exact.forEach((v, i) => assert.ok(Math.abs(v - r[i]) < 1e-12));
     assert.ok(Math.abs(r2 - norm2(exact) ** 2) < 1e-9);
   }
+});
+
+test('kthLargest and quantile agree with sorting', () => {
+  const rng = new Rng(11);
+  for (const n of [1, 2, 7, 100, 1001]) {
+    const v = Float64Array.from({ length: n }, () => Math.round(rng.normal() * 5) + 0); // many ties (+0 turns -0 into 0)
+    const sorted = Array.from(v).sort((a, b) => b - a);
+    for (const k of [1, Math.ceil(n / 3), n]) assert.equal(kthLargest(v, k), sorted[k - 1]);
+    assert.equal(quantile(v, 0.5), sorted[n - 1 - Math.floor(0.5 * (n - 1))]);
+  }
+  assert.throws(() => kthLargest([1, 2], 3), /k must be in \[1, 2\]/);
 });
