@@ -53,7 +53,7 @@ export interface ClaimCheck {
   full?(opts: { seeds: number[]; signal?: AbortSignal }): Promise<ClaimResult>;
 }
 
-export interface Experiment<S extends z.ZodObject<any> = z.ZodObject<any>> {
+export interface Experiment<S extends z.ZodObject<any> = any> {
   /** Id from shared/METHODS.md, e.g. 'cbo'. */
   id: string;
   title: string;

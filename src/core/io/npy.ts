@@ -38,7 +38,7 @@ export function parseNpy(buf: Uint8Array, source = '<buffer>'): NpyArray {
   if (shape.some((n) => !Number.isInteger(n) || n < 0)) throw new NpyError(`${source}: bad shape (${shapeText})`);
   const count = shape.reduce((a, b) => a * b, 1);
   const offset = headerStart + headerLen;
-  const body = buf.slice(offset); // copy: aligned typed-array views need an aligned offset
+  const body = new Uint8Array(buf.subarray(offset)); // a copy: typed-array views need an aligned offset (Buffer.slice would not copy)
   const sizes: Record<string, number> = { '<f8': 8, '<f4': 4, '<i4': 4, '<i8': 8, '|u1': 1, '|b1': 1 };
   const size = sizes[descr];
   if (!size) throw new NpyError(`${source}: dtype ${descr} not supported (expected one of ${Object.keys(sizes).join(', ')})`);

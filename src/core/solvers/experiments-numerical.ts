@@ -1,6 +1,7 @@
 // Solver experiments of this group, registered in src/lab/runs/registry.ts.
 import type { Experiment } from '../experiment';
+import { cboExperiment } from './cbo';
 import { sinkhornSnsExperiment } from './sinkhorn-sns';
 import { sorBanditExperiment } from './sor-bandit';
 
-export const experiments: Experiment[] = [sorBanditExperiment as unknown as Experiment, sinkhornSnsExperiment as unknown as Experiment];
+export const experiments: Experiment[] = [cboExperiment as unknown as Experiment, sorBanditExperiment as unknown as Experiment, sinkhornSnsExperiment as unknown as Experiment];

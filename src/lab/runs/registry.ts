@@ -6,8 +6,9 @@ import { experiments as statistical } from '../../core/solvers/experiments-stati
 import { experiments as optimizers } from '../optimizers';
 import { experiments as alignment } from '../align';
 import { experiments as rl } from '../rl';
+import { selftestExperiment } from './selftest';
 
-const all: Experiment[] = [...alignment, ...rl, ...numerical, ...bilevel, ...statistical, ...optimizers];
+const all: Experiment[] = [...alignment, ...rl, ...numerical, ...bilevel, ...statistical, ...optimizers, selftestExperiment];
 
 const byId = new Map<string, Experiment>();
 for (const e of all) {
@@ -15,8 +16,9 @@ for (const e of all) {
   byId.set(e.id, e);
 }
 
+/** Every user-facing experiment (ids starting with '_' are diagnostics, hidden here). */
 export function listExperiments(): Experiment[] {
-  return [...byId.values()];
+  return [...byId.values()].filter((e) => !e.id.startsWith('_'));
 }
 
 export function getExperiment(id: string): Experiment | undefined {
