@@ -13,9 +13,14 @@ import { RunsTree } from './runs-tree';
 import { Services } from './services';
 
 export interface ActivationTiming {
+  /** Evaluating our bundle's modules (after V8 has parsed it). */
   moduleMs: number;
+  /** Our activate(). */
   activateMs: number;
+  /** moduleMs + activateMs: the time our code takes. */
   totalMs: number;
+  /** Between module evaluation and activate(): VS Code preparing the ExtensionContext (not ours). */
+  hostWaitMs: number;
 }
 
 export function activate(context: vscode.ExtensionContext): { timing: ActivationTiming } {
@@ -52,8 +57,10 @@ export function activate(context: vscode.ExtensionContext): { timing: Activation
   );
 
   const end = performance.now();
-  const timing: ActivationTiming = { moduleMs: activateStart - moduleStart, activateMs: end - activateStart, totalMs: end - moduleStart };
-  log.info(`activated in ${timing.totalMs.toFixed(1)} ms (module evaluation ${timing.moduleMs.toFixed(1)} ms, activate ${timing.activateMs.toFixed(1)} ms)`);
+  const moduleMs = moduleEnd - moduleStart;
+  const activateMs = end - activateStart;
+  const timing: ActivationTiming = { moduleMs, activateMs, totalMs: moduleMs + activateMs, hostWaitMs: activateStart - moduleEnd };
+  log.info(`activated in ${timing.totalMs.toFixed(1)} ms (module evaluation ${moduleMs.toFixed(1)} ms, activate ${activateMs.toFixed(1)} ms)`);
   // Saved beside the extension's log for the e2e test; written after activation, off its path.
   const logDir = context.logUri.fsPath;
   setTimeout(() => {
@@ -64,6 +71,9 @@ export function activate(context: vscode.ExtensionContext): { timing: Activation
   }, 0);
   return { timing };
 }
+
+// Last top-level statement: every import above has been evaluated by now.
+const moduleEnd = performance.now();
 
 export function deactivate(): void {
   // Runs are child processes recorded on disk; they keep going when the window closes and the
