@@ -6,6 +6,7 @@ import { prosperMcaExperiment } from './prosper-mca';
 import { prosperTscExperiment } from './prosper-tsc';
 import { prosperDscExperiment } from './prosper-dsc';
 import { prosperGscExperiment } from './prosper-gsc';
+import { nonconvexPenaltiesExperiment } from './nonconvex-penalties';
 
 export const experiments: Experiment[] = [
   topoNotearsExperiment,
@@ -14,4 +15,5 @@ export const experiments: Experiment[] = [
   prosperTscExperiment,
   prosperDscExperiment,
   prosperGscExperiment,
+  nonconvexPenaltiesExperiment,
 ];
