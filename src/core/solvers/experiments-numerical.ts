@@ -3,5 +3,6 @@ import type { Experiment } from '../experiment';
 import { cboExperiment } from './cbo';
 import { sinkhornSnsExperiment } from './sinkhorn-sns';
 import { sorBanditExperiment } from './sor-bandit';
+import { vrHalpernExperiment } from './vr-halpern';
 
-export const experiments: Experiment[] = [cboExperiment as unknown as Experiment, sorBanditExperiment as unknown as Experiment, sinkhornSnsExperiment as unknown as Experiment];
+export const experiments: Experiment[] = [cboExperiment as unknown as Experiment, sorBanditExperiment as unknown as Experiment, sinkhornSnsExperiment as unknown as Experiment, vrHalpernExperiment as unknown as Experiment];
