@@ -2,6 +2,7 @@
 import type { Experiment } from '../experiment';
 import { bilevelPenaltyExperiment } from './bilevel-penalty';
 import { boRepExperiment } from './bo-rep';
+import { bsvrbExperiment } from './bsvrb';
 import { lvHbaExperiment } from './lv-hba';
 
-export const experiments: Experiment[] = [lvHbaExperiment, bilevelPenaltyExperiment, boRepExperiment];
+export const experiments: Experiment[] = [lvHbaExperiment, bilevelPenaltyExperiment, boRepExperiment, bsvrbExperiment];
