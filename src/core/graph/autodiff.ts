@@ -77,6 +77,22 @@ rules.Erf = (n, [g]) => {
   const x = n.inputs[0];
   return [O.mul(g!, O.mul(O.exp(O.neg(O.mul(x, x))), 2 / Math.sqrt(Math.PI)))];
 };
+rules.Gelu = (n, [g]) => {
+  const x = n.inputs[0];
+  const approx = n.attrs.approximate;
+  if (approx && approx.kind === 'string' && approx.value === 'tanh') {
+    // y = 0.5 x (1 + t), t = tanh(c (x + a x^3)):  y' = 0.5 (1 + t) + 0.5 x (1 - t^2) c (1 + 3 a x^2)
+    const a = 0.044715, c = Math.sqrt(2 / Math.PI);
+    const x2 = O.mul(x, x);
+    const t = O.tanh(O.mul(O.mul(x, O.add(O.mul(x2, a), 1)), c));
+    const d = O.add(O.mul(O.add(t, 1), 0.5), O.mul(O.mul(x, O.sub(1, O.mul(t, t))), O.add(O.mul(x2, 0.5 * c * 3 * a), 0.5 * c)));
+    return [O.mul(g!, d)];
+  }
+  // y = x Phi(x):  y' = Phi(x) + x phi(x)
+  const cdf = O.mul(O.add(O.erf(O.mul(x, Math.SQRT1_2)), 1), 0.5);
+  const pdf = O.mul(O.exp(O.mul(O.mul(x, x), -0.5)), 1 / Math.sqrt(2 * Math.PI));
+  return [O.mul(g!, O.add(cdf, O.mul(x, pdf)))];
+};
 rules.Softplus = (n, [g]) => [O.mul(g!, O.sigmoid(n.inputs[0]))];
 rules.Max = (n, [g], needs) => {
   const [a, b] = n.inputs;

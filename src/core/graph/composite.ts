@@ -5,6 +5,8 @@ import * as O from './ops';
 
 /** GELU: 'tanh' is GPT-2's "gelu_new"; 'erf' is the exact form. */
 export function gelu(x: Tensor, approximate: 'tanh' | 'erf' = 'tanh'): Tensor {
+  // the fused ONNX op (one kernel, saves only x for backward) where ORT's CPU provider has it
+  if (x.dtype === 'float32' || (x.dtype === 'float64' && approximate === 'tanh')) return O.geluOp(x, approximate === 'tanh' ? 'tanh' : 'none');
   if (approximate === 'erf') return O.mul(O.mul(x, 0.5), O.add(O.erf(O.mul(x, Math.SQRT1_2)), 1));
   // 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))
   const inner = O.mul(O.add(x, O.mul(O.mul(O.mul(x, x), x), 0.044715)), Math.sqrt(2 / Math.PI));

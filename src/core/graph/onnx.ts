@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { onnx } from 'onnx-proto';
 import { type Attr, type DType, Graph, GraphError, Tensor } from './graph';
 
-export const OPSET = 18;
+export const OPSET = 20;
 const ELEM: Record<DType, number> = { float32: 1, int32: 6, int64: 7, bool: 9, float64: 11 };
 
 export interface EmitResult {
@@ -111,7 +111,7 @@ export function emitOnnx(graph: Graph, outputs: Record<string, Tensor>, opts: { 
   const usedInputs = graph.inputs.filter((t) => liveLeaves.has(t.id));
   const consts = [...liveLeaves.values()].filter((t) => t.kind === 'const');
   const model: onnx.IModelProto = {
-    irVersion: 8,
+    irVersion: 9, // opset 20 needs IR version 9
     producerName: 'proxlab',
     opsetImport: [{ domain: '', version: OPSET }],
     graph: {

@@ -88,7 +88,13 @@ export const tanh = (x: Tensor): Tensor => unary('Tanh', x);
 export const sigmoid = (x: Tensor): Tensor => unary('Sigmoid', x);
 export const relu = (x: Tensor): Tensor => unary('Relu', x);
 export const erf = (x: Tensor): Tensor => unary('Erf', x);
-export const softplus = (x: Tensor): Tensor => unary('Softplus', x);
+/** log(1 + e^x), = x above 20 (ORT's Softplus kernel is float32-only, so it is composed here). */
+export function softplus(x: Tensor): Tensor {
+  const big = greater(x, 20);
+  return where(big, x, log(add(exp(minimum(x, 20)), 1)));
+}
+/** ONNX Gelu (opset 20): approximate 'tanh' (GPT-2's gelu_new) or 'none' (erf form). */
+export const geluOp = (x: Tensor, approximate: 'tanh' | 'none'): Tensor => unary('Gelu', x, { approximate: attrString(approximate) });
 /** Identity whose gradient is zero: the value is treated as a constant by grad(). */
 export const stopGradient = (x: Tensor): Tensor => x.graph.addNode('Identity', [x], { _stop_gradient: attrInt(1) }, [{ dtype: x.dtype, shape: x.shape }])[0];
 export const identity = (x: Tensor): Tensor => x.graph.addNode('Identity', [x], {}, [{ dtype: x.dtype, shape: x.shape }])[0];
