@@ -15,7 +15,12 @@ import statistics
 import sys
 import time
 
-import torch
+# Before torch loads libgomp: threads that wait sleep instead of spinning. On a loaded, shared
+# machine (several jobs on 2 vCPUs) spinning OpenMP workers made 2-thread steps ~40x slower
+# (20 vs 792 tokens/s, GPT-2 d256). Set OMP_WAIT_POLICY=ACTIVE yourself on an idle machine.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+import torch  # noqa: E402
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -104,7 +109,7 @@ def main():
     med = statistics.median(times)
     out = {
         "impl": "pytorch",
-        "torch_version": torch.__version__,
+        "torch_version": torch.__version__, "omp_wait_policy": os.environ["OMP_WAIT_POLICY"],
         "family": a.family,
         "model": model.config.to_dict(),
         "batch": a.batch,

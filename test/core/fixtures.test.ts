@@ -244,3 +244,33 @@ test('torch fixtures: make_fixtures.py reproduces the committed files', (t) => {
     rmSync(out, { recursive: true, force: true });
   }
 });
+
+function runJsonScript(script: string, args: string[]): Record<string, unknown> {
+  const r = spawnSync(PYTHON, [join(ROOT, 'scripts', 'torch-ref', script), ...args], { encoding: 'utf8', timeout: 120_000 });
+  assert.equal(r.status, 0, `${script} failed:\n${r.stderr}`);
+  const lines = r.stdout.trim().split('\n');
+  assert.equal(lines.length, 1, `${script} prints exactly one JSON line, got:\n${r.stdout}`);
+  return JSON.parse(lines[0]) as Record<string, unknown>;
+}
+
+test('torch benches: train_bench.py and matmul_bench.py print one JSON line on a tiny config', (t) => {
+  if (!torchAvailable()) {
+    t.skip(`${PYTHON} has no torch/numpy (apt-get install python3-torch python3-numpy); benches not run`);
+    return;
+  }
+  const tiny = ['--d-model', '32', '--layers', '2', '--heads', '4', '--vocab', '64', '--ctx', '16', '--batch', '3', '--threads', '1', '--steps', '3', '--warmup', '1'];
+  for (const family of ['gpt2', 'llama']) {
+    const r = runJsonScript('train_bench.py', ['--family', family, ...tiny]);
+    assert.equal(r.impl, 'pytorch');
+    for (const k of ['tokens_per_s', 'step_s_median', 'gflops_per_s', 'peak_rss_mb']) {
+      assert.ok(typeof r[k] === 'number' && (r[k] as number) > 0, `${family}: ${k} = ${r[k]}`);
+    }
+    assert.equal(typeof r.flops_formula, 'string');
+    // Same architecture as the fixtures: gpt2-tiny has 28032 parameters; llama with 4 kv heads, I=88: 29344.
+    assert.equal(r.params, family === 'gpt2' ? 28032 : 29344, `${family}: parameter count`);
+    assert.ok((r.loss_last as number) < (r.loss_first as number), `${family}: AdamW lowers the loss`);
+  }
+  const m = runJsonScript('matmul_bench.py', ['--m', '128', '--threads', '1', '--reps', '3']);
+  assert.ok(typeof m.gflops_per_s === 'number' && m.gflops_per_s > 0, `sgemm GFLOP/s = ${m.gflops_per_s}`);
+  t.diagnostic(`sgemm 128^3: ${(m.gflops_per_s as number).toFixed(1)} GFLOP/s via ${m.blas}`);
+});
