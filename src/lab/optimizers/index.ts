@@ -1,7 +1,8 @@
 // Experiments of this area, registered in src/lab/runs/registry.ts.
 import type { Experiment } from '../../core/experiment';
+import { convexReluAdmm } from './convex-relu-admm';
 import { lastIterateSgd } from './last-iterate-sgd';
 import { normalizedLrgd } from './normalized-lrgd';
 import { wgsef } from './wgsef';
 
-export const experiments: Experiment[] = [normalizedLrgd, lastIterateSgd, wgsef];
+export const experiments: Experiment[] = [normalizedLrgd, lastIterateSgd, wgsef, convexReluAdmm];
