@@ -272,7 +272,7 @@ export function admmScp(p: ScpProblem, o: AdmmOptions, onIter?: (t: AdmmTrace) =
   const uRel = new Float64Array(N);
   const tPrev = new Float64Array(B * n);
   const rhs = new Float64Array(N);
-  let it = 0;
+  let it: number;
   let rPrim = Infinity;
   let rDual = Infinity;
   for (it = 1; it <= o.maxIters; it++) {
