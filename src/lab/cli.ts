@@ -71,6 +71,13 @@ Shows a run's status, config, summary and last metrics. <runId> may be a unique 
   export: `Usage: proxlab export <runId> --format csv|jsonl [--samples] [--out FILE]
 
 Writes the run's metrics (or samples with --samples) to stdout or FILE.`,
+  bench: `Usage: proxlab bench train [--family gpt2|llama] [--d-model D] [--layers L] [--heads H] [--vocab V]
+                          [--ctx T] [--batch B] [--threads N] [--steps S] [--placement graph|js]
+
+Times whole training steps (forward, backward, AdamW) of a GPT-2 or LLaMA-style model compiled to one
+ONNX graph and prints one JSON line: tokens_per_s, step_s_median, params, gflops_per_s, peak_rss_mb.
+Defaults: llama, d 256, 4 layers, 4 heads, vocab 4096, ctx 128, batch 16, 1 thread, 10 steps.
+The side-by-side comparison with PyTorch is \`npm run bench -- train\`.`,
   claims: `Usage: proxlab claims [--only id,id] [--full] [--seeds 0,1,2] [--json]
 
 Runs each method's claim check (fast form by default; --full: several seeds, larger problems),
@@ -362,6 +369,48 @@ function cmdExport(argv: string[], out: Out): number {
   return 0;
 }
 
+async function cmdBench(argv: string[], out: Out): Promise<number> {
+  const { values, positionals } = parse(
+    argv,
+    {
+      family: { type: 'string' },
+      'd-model': { type: 'string' },
+      layers: { type: 'string' },
+      heads: { type: 'string' },
+      vocab: { type: 'string' },
+      ctx: { type: 'string' },
+      batch: { type: 'string' },
+      threads: { type: 'string' },
+      steps: { type: 'string' },
+      placement: { type: 'string' },
+    },
+    'bench',
+  );
+  if (values.help || !positionals[0]) return out.log(HELP.bench), values.help ? 0 : 2;
+  if (positionals[0] !== 'train') throw new UsageError(`unknown benchmark '${positionals[0]}'; available: train`);
+  const family = (values.family ?? 'llama') as 'gpt2' | 'llama';
+  if (family !== 'gpt2' && family !== 'llama') throw new UsageError(`--family: got '${values.family}', expected gpt2 or llama`);
+  const placement = (values.placement ?? 'graph') as 'graph' | 'js';
+  if (placement !== 'graph' && placement !== 'js') throw new UsageError(`--placement: got '${values.placement}', expected graph or js`);
+  const opts = {
+    family,
+    dModel: intOption('d-model', values['d-model'], 8, 8192, 256),
+    layers: intOption('layers', values.layers, 1, 128, 4),
+    heads: intOption('heads', values.heads, 1, 128, 4),
+    vocab: intOption('vocab', values.vocab, 2, 1_000_000, 4096),
+    ctx: intOption('ctx', values.ctx, 2, 65536, 128),
+    batch: intOption('batch', values.batch, 1, 4096, 16),
+    threads: intOption('threads', values.threads, 1, 256, 1),
+    steps: intOption('steps', values.steps, 1, 100000, 10),
+    placement,
+  };
+  if (opts.dModel % opts.heads !== 0) throw new UsageError(`--d-model ${opts.dModel} must be divisible by --heads ${opts.heads}`);
+  const { trainBench } = await import('../core/bench/train');
+  const r = await trainBench(opts);
+  out.log(JSON.stringify({ bench: 'train', ...opts, ...r }));
+  return 0;
+}
+
 async function cmdClaims(argv: string[], out: Out): Promise<number> {
   const { values } = parse(argv, { only: { type: 'string' }, full: { type: 'boolean' }, seeds: { type: 'string' } }, 'claims');
   if (values.help) return out.log(HELP.claims), 0;
@@ -431,6 +480,12 @@ export async function main(argv: string[], out: Out = defaultOut): Promise<numbe
         return cmdExport(rest, out);
       case 'claims':
         return await cmdClaims(rest, out);
+      case 'bench':
+        return await cmdBench(rest, out);
+      case 'lm': {
+        const { lmCommand } = await import('./lm/cli');
+        return await lmCommand(rest);
+      }
       case '__child':
         if (!rest[0] || !existsSync(rest[0])) throw new UsageError('__child needs a run folder');
         {
