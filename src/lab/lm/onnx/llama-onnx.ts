@@ -95,7 +95,7 @@ export function buildLlamaOnnx(c: LlamaConfig, weights: Weights): Uint8Array {
     return b.o('Add', [b.o('Mul', [x, cos]), b.o('Mul', [rh, sin])]);
   };
   const rmsNorm = (x: string, weight: string) => {
-    const ms = b.o('ReduceMean', [b.o('Mul', [x, x]), b.ints([-1])], { keepdims: 1 });
+    const ms = b.o('ReduceMean', [b.o('Pow', [x, b.scalar(2)]), b.ints([-1])], { keepdims: 1 });
     const r = b.o('Sqrt', [b.o('Add', [ms, b.scalar(c.rms_norm_eps)])]);
     return b.o('Mul', [b.o('Div', [x, r]), weight]);
   };
