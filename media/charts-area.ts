@@ -55,6 +55,7 @@ export class ChartsArea {
     private readonly state: ChartsState,
     private readonly onStateChange: () => void,
     private readonly keyMetric?: string,
+    private readonly method?: string,
   ) {
     const smoothing = this.state.smoothing ?? 0;
     const smoothValue = h('span', { class: 'smooth-value', text: smoothing.toFixed(2) });
@@ -108,6 +109,8 @@ export class ChartsArea {
     );
     parent.append(this.root);
     window.addEventListener('resize', () => this.charts.forEach((c) => c.resize()));
+    // VS Code swaps the body's theme class and --vscode-* variables on a theme change
+    new MutationObserver(() => this.retheme()).observe(document.body, { attributes: true, attributeFilter: ['class', 'style'] });
   }
 
   addSource(id: string, label: string): Source {
@@ -156,7 +159,7 @@ export class ChartsArea {
   selection(): string[] {
     const names = this.metricNames();
     if (this.state.selected) return this.state.selected.filter((n) => names.includes(n));
-    return defaultSelection(names, this.keyMetric, this.mode === 'compare' ? 2 : 4);
+    return defaultSelection(names, this.keyMetric, this.mode === 'compare' ? 2 : 4, this.method);
   }
 
   private rebuildPicker(): void {
@@ -223,6 +226,12 @@ export class ChartsArea {
       this.frame = 0;
       for (const c of this.charts) c.redraw();
     });
+  }
+
+  private retheme(): void {
+    const palette = themePalette();
+    [...this.sources.values()].forEach((s, i) => (s.color = palette[i % palette.length]));
+    this.rebuildCharts();
   }
 
   /** Call when the area becomes visible again (its width may have changed while hidden). */

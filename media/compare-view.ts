@@ -28,7 +28,7 @@ export class CompareView {
     const page = h('section', { class: 'page page-charts' });
     root.append(page);
     const keyMetric = this.runs.find((r) => r.keyMetric)?.keyMetric;
-    this.charts = new ChartsArea(page, 'compare', this.state, save, keyMetric);
+    this.charts = new ChartsArea(page, 'compare', this.state, save, keyMetric, this.runs[0]?.experiment);
     for (const r of this.runs) this.charts.addSource(r.id, `${r.experiment} ${r.id.split('-').pop()}`);
     this.charts.rebuildCharts();
     for (const r of init.runs) this.charts.append(r.run.id, r.metrics);

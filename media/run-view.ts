@@ -52,7 +52,7 @@ export class RunView {
       this.pages.set(t, page);
       root.append(page);
     }
-    this.charts = new ChartsArea(this.pages.get('charts')!, 'run', this.state, this.save, this.run.keyMetric);
+    this.charts = new ChartsArea(this.pages.get('charts')!, 'run', this.state, this.save, this.run.keyMetric, this.run.experiment);
     this.charts.addSource(this.run.id, this.run.id);
     this.charts.rebuildCharts();
     this.charts.append(this.run.id, init.metrics);

@@ -135,13 +135,23 @@ export function decimate(
  * ([xs, ys1, ys2, ...] of equal length, null where a series has no point).
  */
 export function alignSeries(series: { x: number[]; y: number[] }[]): [number[], ...(number | null)[][]] {
-  const xs = [...new Set(series.flatMap((s) => s.x))].sort((a, b) => a - b);
-  const index = new Map(xs.map((v, i) => [v, i]));
-  const ys = series.map((s) => {
-    const col: (number | null)[] = new Array(xs.length).fill(null);
-    for (let i = 0; i < s.x.length; i++) col[index.get(s.x[i])!] = s.y[i];
-    return col;
-  });
+  // Every part is sorted by x: merge them in one pass (no hashing, no sort).
+  const pos = series.map(() => 0);
+  const xs: number[] = [];
+  const ys: (number | null)[][] = series.map(() => []);
+  for (;;) {
+    let next = Infinity;
+    for (let k = 0; k < series.length; k++) if (pos[k] < series[k].x.length && series[k].x[pos[k]] < next) next = series[k].x[pos[k]];
+    if (next === Infinity) break;
+    xs.push(next);
+    for (let k = 0; k < series.length; k++) {
+      const s = series[k];
+      if (pos[k] < s.x.length && s.x[pos[k]] === next) {
+        ys[k].push(s.y[pos[k]]);
+        while (pos[k] < s.x.length && s.x[pos[k]] === next) pos[k]++; // duplicate x: keep the first
+      } else ys[k].push(null);
+    }
+  }
   return [xs, ...ys];
 }
 
@@ -152,12 +162,24 @@ export function positiveOnly(y: ArrayLike<number>): Float64Array {
   return out;
 }
 
-/** Metric names a run view selects first: those named like the key metric, else the first few. */
-export function defaultSelection(names: string[], keyMetric: string | undefined, max = 4): string[] {
-  if (keyMetric) {
-    const hits = names.filter((n) => n === keyMetric || n.endsWith('/' + keyMetric));
-    if (hits.length) return hits.slice(0, 8);
+/**
+ * Metric names a panel selects first: those named like the key metric, plus the metrics where
+ * the method is logged beside a baseline (`<method>/x` and `<baseline>/x`, the method's prefix
+ * being the experiment id); else the first few.
+ */
+export function defaultSelection(names: string[], keyMetric: string | undefined, max = 4, method?: string): string[] {
+  const picked = new Set<string>();
+  if (keyMetric) for (const n of names) if (n === keyMetric || n.endsWith('/' + keyMetric)) picked.add(n);
+  if (method) {
+    const prefix = method.replace(/-/g, '_') + '/';
+    for (const n of names) {
+      if (!n.startsWith(prefix) && !n.startsWith(method + '/')) continue;
+      const suffix = n.slice(n.indexOf('/') + 1);
+      const peers = names.filter((m) => m !== n && m.endsWith('/' + suffix) && m.split('/').length === 2);
+      if (peers.length) [n, ...peers].forEach((m) => picked.add(m));
+    }
   }
+  if (picked.size) return names.filter((n) => picked.has(n)).slice(0, 8);
   return names.slice(0, max);
 }
 

@@ -169,6 +169,54 @@ test('New Experiment runs cbo in a real VS Code, shows it in the Runs tree and d
     assert.ok((await again.evaluate(inkOf)).some((n) => n > 2000));
     assert.deepEqual(cspErrors, [], 'no CSP errors in the webview');
 
+    // the Methods tree lists the 41 papers with their status
+    await page.locator('.pane-header', { hasText: 'Methods' }).click();
+    const methods = page.locator('.pane', { has: page.locator('.pane-header', { hasText: 'Methods' }) });
+    const cboPaper = methods.locator('.monaco-list-row', { hasText: 'Gradient is all you need?' });
+    await methods.locator('.monaco-list-row').first().waitFor({ timeout: 30_000 });
+    await page.locator('.pane-header', { hasText: 'Runs' }).click(); // collapse Runs to make room
+    for (let i = 0; i < 40 && !(await cboPaper.count()); i++) {
+      await methods.locator('.monaco-list').first().hover();
+      await page.mouse.wheel(0, 200);
+      await page.waitForTimeout(100);
+    }
+    await cboPaper.first().waitFor({ timeout: 10_000 });
+    assert.match((await cboPaper.first().textContent()) ?? '', /runs|claim/);
+    await shot(page, '05-methods-tree');
+    await page.locator('.pane-header', { hasText: 'Runs' }).click(); // expand Runs again
+
+    // Stop Run: a long run is started, then stopped from the command palette
+    await runCommand(page, 'Prox Lab: New Experiment');
+    await pick(page, 'cbo');
+    await pick(page, 'rastrigin', '');
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Start run' }).waitFor({ timeout: 30_000 });
+    await pick(page, 'steps = ', 'steps');
+    await input.fill('100000');
+    await page.keyboard.press('Enter');
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'steps = 100000' }).waitFor({ timeout: 10_000 });
+    await pick(page, 'Start run', '');
+    const runningRow = tree.locator('.monaco-list-row', { hasText: 'running' });
+    await runningRow.first().waitFor({ timeout: 30_000 });
+    await shot(page, '06-live-run');
+    await runCommand(page, 'Prox Lab: Stop Run');
+    await pick(page, 'cbo', '');
+    const stopEnd = Date.now() + 30_000;
+    let stopped: any;
+    while (Date.now() < stopEnd) {
+      const ids = readdirSync(runsRoot).filter((id) => id !== runJson.id);
+      if (ids.length === 1) {
+        try {
+          stopped = JSON.parse(readFileSync(join(runsRoot, ids[0], 'run.json'), 'utf8'));
+        } catch {
+          stopped = undefined;
+        }
+        if (stopped && stopped.status !== 'running') break;
+      }
+      await page.waitForTimeout(250);
+    }
+    assert.equal(stopped?.status, 'cancelled', `the stopped run is ${stopped?.status}`);
+    await tree.locator('.monaco-list-row', { hasText: 'cancelled' }).first().waitFor({ timeout: 30_000 });
+
     // activation time of our code, written by the extension beside its log
     const files = findFiles(userDataDir, 'activation.json');
     assert.equal(files.length, 1, 'activation.json written by the extension');
@@ -178,7 +226,7 @@ test('New Experiment runs cbo in a real VS Code, shows it in the Runs tree and d
     const row = page.locator('.runtime-extensions-editor .monaco-list-row', { hasText: 'Prox Lab' });
     await row.first().waitFor({ timeout: 30_000 });
     const vscodeFigure = (await row.first().locator('.activation-time').textContent().catch(() => '')) ?? '';
-    await shot(page, '05-running-extensions');
+    await shot(page, '07-running-extensions');
     console.log(
       `e2e: activation of our code ${timing.totalMs.toFixed(1)} ms (module evaluation ${timing.moduleMs.toFixed(1)} ms + activate() ${timing.activateMs.toFixed(1)} ms; ` +
         `VS Code context setup in between ${timing.hostWaitMs.toFixed(0)} ms); VS Code reports "${vscodeFigure.trim()}"; run ${runJson.id} completed with ${metrics.length} metric rows`,

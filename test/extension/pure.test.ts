@@ -50,6 +50,8 @@ test('progress line, ETA, status icons and headline', () => {
   assert.equal(formatEta(5.2), '6 s');
   assert.equal(formatEta(125), '2 min 5 s');
   assert.equal(formatEta(7260), '2 h 1 min');
+  assert.equal(formatEta(299.7), '5 min 0 s', 'no "4 min 60 s"');
+  assert.equal(formatEta(7199.9), '2 h 0 min');
   assert.equal(formatEta(undefined), '');
   assert.equal(progressMessage({ step: 40, total: 200, metric: 'objective', value: 0.012345678, etaS: 12 }), 'step 40/200 (20%) · objective 0.012346 · ETA 12 s');
   assert.equal(progressMessage({ step: 1, total: 0 }), 'step 1/0');

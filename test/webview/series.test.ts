@@ -40,7 +40,9 @@ test('decimation bounds the point count and keeps extremes', () => {
   }
   y[54321] = 50; // a spike
   y[12345] = -50;
+  const t0 = performance.now();
   const d = decimate(x, y, n, 500);
+  console.log(`decimate 10^5 points to 500 buckets: ${(performance.now() - t0).toFixed(2)} ms`);
   assert.ok(d.x.length <= 2000, `at most 4 points per bucket, got ${d.x.length}`);
   assert.ok(d.y.includes(50) && d.y.includes(-50), 'spikes survive');
   assert.equal(d.x[0], 0);
@@ -54,6 +56,19 @@ test('decimation bounds the point count and keeps extremes', () => {
   // small inputs pass through, NaN skipped
   const small = decimate(new Float64Array([0, 1, 2]), [1, NaN, 3], 3, 10);
   assert.deepEqual(small, { x: [0, 2], y: [1, 3] });
+});
+
+test('alignSeries merges many sorted series fast', () => {
+  const parts = Array.from({ length: 3 }, (_, k) => {
+    const x: number[] = [];
+    for (let i = k; i < 30_000; i += 1 + k) x.push(i);
+    return { x, y: x.map((v) => v * 2) };
+  });
+  const [xs, ...ys] = alignSeries(parts);
+  assert.equal(xs.length, 30_000);
+  assert.equal(ys[0][5], 10);
+  assert.equal(ys[1][2], null);
+  assert.equal(ys[1][3], 6);
 });
 
 test('alignSeries joins on the union of x with nulls', () => {
@@ -71,6 +86,12 @@ test('positiveOnly, default selection and chart grouping', () => {
   const names = ['cbo/objective', 'gap', 'random_search/objective', 'wall_s'];
   assert.deepEqual(defaultSelection(names, 'objective'), ['cbo/objective', 'random_search/objective']);
   assert.deepEqual(defaultSelection(names, 'missing', 2), ['cbo/objective', 'gap']);
+  // the method beside its baseline is selected by default (prefix = experiment id, '-' as '_')
+  const more = ['cbo/best_objective', 'cbo/objective', 'random_search/best_objective', 'wall_s'];
+  assert.deepEqual(defaultSelection(more, 'objective', 4, 'cbo'), ['cbo/best_objective', 'cbo/objective', 'random_search/best_objective']);
+  assert.deepEqual(defaultSelection(['sor_bandit/residual', 'fixed/residual', 'x'], undefined, 4, 'sor-bandit'), ['sor_bandit/residual', 'fixed/residual']);
+  // TRL-style names share suffixes without a method prefix: nothing is paired
+  assert.deepEqual(defaultSelection(['logps/chosen', 'rewards/chosen', 'loss'], 'loss', 4, 'dpo'), ['loss']);
   assert.deepEqual(groupCharts(['cbo/objective', 'gap', 'random_search/objective'], true), [
     { title: 'objective', metrics: ['cbo/objective', 'random_search/objective'] },
     { title: 'gap', metrics: ['gap'] },
