@@ -455,6 +455,9 @@ export function defineProsperExperiment<P>(spec: ProsperModelSpec<any, P>): Expe
       seeds: seeds.length,
       [`${spec.id}_recovered`]: mean(spec.id, 'recovered'), l1_sc_recovered: mean('l1_sc', 'recovered'), nmf_recovered: mean('nmf', 'recovered'),
       [`${spec.id}_match`]: mean(spec.id, 'meanCosine'), l1_sc_match: mean('l1_sc', 'meanCosine'), nmf_match: mean('nmf', 'meanCosine'),
+      [`${spec.id}_mae_scaled`]: rows.reduce((a, r) => a + (r.methods[spec.id].maeScaled ?? NaN), 0) / rows.length,
+      l1_sc_mae_scaled: rows.reduce((a, r) => a + (r.methods.l1_sc.maeScaled ?? NaN), 0) / rows.length,
+      nmf_mae_scaled: rows.reduce((a, r) => a + (r.methods.nmf.maeScaled ?? NaN), 0) / rows.length,
       runs_all_bars: allRecovered,
       bars: hTrue,
     };
