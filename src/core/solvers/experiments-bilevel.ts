@@ -4,5 +4,6 @@ import { bilevelPenaltyExperiment } from './bilevel-penalty';
 import { boRepExperiment } from './bo-rep';
 import { bsvrbExperiment } from './bsvrb';
 import { lvHbaExperiment } from './lv-hba';
+import { niwMetaExperiment } from './niw-meta';
 
-export const experiments: Experiment[] = [lvHbaExperiment, bilevelPenaltyExperiment, boRepExperiment, bsvrbExperiment];
+export const experiments: Experiment[] = [lvHbaExperiment, bilevelPenaltyExperiment, boRepExperiment, bsvrbExperiment, niwMetaExperiment];
