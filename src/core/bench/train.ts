@@ -26,12 +26,15 @@ export interface TrainBenchOptions {
   warmup?: number;
   /** Optimizer inside the step graph (default) or as a JS loop outside. */
   placement?: 'graph' | 'js';
+  outputMode?: 'adopt' | 'into';
   seed?: number;
 }
 
 export interface TrainBenchResult {
   tokens_per_s: number;
   step_s_median: number;
+  /** Fastest step (less sensitive to other load on a shared machine). */
+  step_s_min: number;
   params: number;
   gflops_per_s: number;
   peak_rss_mb: number;
@@ -83,6 +86,7 @@ export async function trainBench(opts: TrainBenchOptions): Promise<TrainBenchRes
     loss: (s, b) => causalLmLoss(lmLogits(s, m, b.input_ids), b.input_ids),
     optimizer: adamw({ betas: [0.9, 0.95], eps: 1e-8, weightDecay: 0.1 }),
     placement: opts.placement ?? 'graph',
+    outputMode: opts.outputMode,
     runtime: { threads: opts.threads },
   });
   const compileS = (performance.now() - t0) / 1000;
@@ -104,6 +108,7 @@ export async function trainBench(opts: TrainBenchOptions): Promise<TrainBenchRes
   return {
     tokens_per_s: tokens / med,
     step_s_median: med,
+    step_s_min: Math.min(...times),
     params: params.count(),
     gflops_per_s: flops / med / 1e9,
     peak_rss_mb: process.resourceUsage().maxRSS / 1024,

@@ -19,23 +19,32 @@
  * Gradients are graph tensors, so `grad` can be applied again (grad of grad). `O.stopGradient(t)`
  * treats t as a constant. Numbers mix freely with tensors (`O.mul(x, 0.5)`).
  *
- * Training: a whole step (forward, backward, optimizer) is one graph and one `session.run`:
+ * Training: a whole step (forward, backward, clipping, optimizer) is one graph and one session.run:
  *
  * ```ts
- * import { ParamStore, gpt2 } from '../nn';
+ * import { ParamStore, lmLogits, causalLmLoss } from '../nn';
  * import { compileTrainStep, adamw, cosineSchedule } from '../optim';
- * const params = new ParamStore();
- * const model = gpt2.build(params, cfg, seed);              // HF parameter names, seeded init
+ * const params = new ParamStore(new Rng(seed));                 // named Float32Arrays, HF names
+ * const model = { family: 'gpt2', config: { vocabSize, nPositions: T, nEmbd, nLayer, nHead } } as const;
  * const step = await compileTrainStep({
- *   params,
- *   batch: { input_ids: ['int64', [B, T]], labels: ['int64', [B, T]] },
- *   loss: (g, p, batch) => crossEntropy(model.forward(p, batch.input_ids), batch.labels),
- *   optimizer: adamw({ weightDecay: 0.1 }),
+ *   params,                                                     // declared + seeded on first build
+ *   batch: { input_ids: { dtype: 'int64', shape: [B, T] } },
+ *   loss: (s, b) => causalLmLoss(lmLogits(s, model, b.input_ids), b.input_ids),
+ *   optimizer: adamw({ betas: [0.9, 0.95], weightDecay: 0.1 }),
+ *   maxGradNorm: 1,
+ *   runtime: { threads: 2, device: 'cpu' },
  * });
- * for (...) { const { loss } = await step.run({ input_ids, labels }, { lr: schedule(t) }); }
+ * const lr = cosineSchedule(3e-4, total, warmup);
+ * for (let t = 0; t < total; t++) await step.run({ input_ids }, { lr: lr(t) });  // -> { loss, gradNorm }
+ * saveSafetensors('model.safetensors', params);
  * ```
- * After each run the store's Float32Arrays hold the updated parameters (ping-pong buffers:
- * ORT writes the new values into preallocated outputs; nothing is copied between steps).
+ * After each run `params.get(name).data` holds the updated values: parameter and optimizer-state
+ * buffers are double-buffered (ORT writes the new values into the spare buffer, then they swap),
+ * so re-read `.data` after a step instead of keeping an old reference.
+ *
+ * Alignment methods (specs/alignment.md §0.3) use nn/lm.ts: `compileLogProbs` (per-token
+ * log-probs of given sequences under a store) and `compileWeightedNllStep` (one step on
+ * -Σ w·ℓ / Z with per-token weights computed in TS). Eval-only graphs: `compileEval`.
  */
 export * from './graph';
 export * as O from './ops';

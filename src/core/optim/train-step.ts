@@ -31,6 +31,12 @@ export interface TrainStepOptions {
   /** Where the optimizer runs: inside the step graph (default) or as a JS loop outside. */
   placement?: 'graph' | 'js';
   runtime?: RuntimeOptions;
+  /**
+   * How updated parameters/state come back: 'adopt' (default) keeps the arrays ORT returns as the
+   * new buffers; 'into' preallocates spare buffers for ORT to write into and swaps them. Both avoid
+   * copying in JS; onnxruntime-node still copies each output once, and 'into' measured slower.
+   */
+  outputMode?: 'adopt' | 'into';
 }
 
 export interface StepResult {
@@ -58,13 +64,14 @@ export class TrainStep {
     readonly placement: 'graph' | 'js',
     readonly maxGradNorm: number | undefined,
     readonly extraOutputs: string[],
+    readonly outputMode: 'adopt' | 'into' = 'adopt',
   ) {
     for (const name of trainable) {
       const n = params.get(name).data.length;
       const st: Record<string, Float32Array> = {};
       for (const k of optimizer.stateNames) st[k] = new Float32Array(n);
       this.state.set(name, st);
-      if (placement === 'graph') {
+      if (placement === 'graph' && outputMode === 'into') {
         this.spareParam.set(name, new Float32Array(n));
         const sp: Record<string, Float32Array> = {};
         for (const k of optimizer.stateNames) sp[k] = new Float32Array(n);
@@ -84,11 +91,11 @@ export class TrainStep {
       for (const [k, v] of Object.entries(scalars)) feeds[`opt.${k}`] = Float32Array.of(v);
       for (const name of this.trainable) {
         const st = this.state.get(name)!;
-        const sp = this.spareState.get(name)!;
-        into[`new.${name}`] = this.spareParam.get(name)!;
-        for (const k of this.optimizer.stateNames) {
-          feeds[`state.${k}.${name}`] = st[k];
-          into[`new.state.${k}.${name}`] = sp[k];
+        for (const k of this.optimizer.stateNames) feeds[`state.${k}.${name}`] = st[k];
+        if (this.outputMode === 'into') {
+          const sp = this.spareState.get(name)!;
+          into[`new.${name}`] = this.spareParam.get(name)!;
+          for (const k of this.optimizer.stateNames) into[`new.state.${k}.${name}`] = sp[k];
         }
       }
     } else {
@@ -96,7 +103,15 @@ export class TrainStep {
     }
     const res = await this.program.run(feeds, into);
     let gradNorm: number | undefined;
-    if (this.placement === 'graph') {
+    if (this.placement === 'graph' && this.outputMode === 'adopt') {
+      // the arrays ORT returned become the current parameter and state buffers
+      for (const name of this.trainable) {
+        this.params.swap(name, res[`new.${name}`].data as Float32Array);
+        const st = this.state.get(name)!;
+        for (const k of this.optimizer.stateNames) st[k] = res[`new.state.${k}.${name}`].data as Float32Array;
+      }
+      if (this.maxGradNorm !== undefined) gradNorm = Number(res.grad_norm.data[0]);
+    } else if (this.placement === 'graph') {
       // swap: the freshly written buffers become current, the old ones the next step's outputs
       for (const name of this.trainable) {
         this.spareParam.set(name, this.params.swap(name, this.spareParam.get(name)!));
@@ -157,7 +172,7 @@ export async function compileTrainStep(o: TrainStepOptions): Promise<TrainStep> 
     outs[k] = t;
   }
   const program = await compile(g, outs, o.runtime);
-  return new TrainStep(program, o.params, trainable, frozen, o.optimizer, placement, o.maxGradNorm, Object.keys(extra));
+  return new TrainStep(program, o.params, trainable, frozen, o.optimizer, placement, o.maxGradNorm, Object.keys(extra), o.outputMode ?? 'adopt');
 }
 
 export interface EvalProgram {
