@@ -121,6 +121,11 @@ export const recorded = {
   quickPickAnswers: [] as ((items: any[]) => unknown)[],
   inputAnswers: [] as (string | undefined)[],
   panels: [] as FakePanel[],
+  /** Answers of modal/non-modal message buttons and save dialogs, in order. */
+  buttonAnswers: [] as (string | undefined)[],
+  saveAnswers: [] as (Uri | undefined)[],
+  quickPickItems: [] as unknown[][],
+  validations: [] as { input: string; message?: string }[],
 };
 
 const disposable = { dispose() {} };
@@ -220,23 +225,36 @@ export const window = {
     return disposable;
   },
   async showQuickPick(items: any[] | Promise<any[]>) {
+    const list = await items;
+    recorded.quickPickItems.push(list);
     const answer = recorded.quickPickAnswers.shift();
-    return answer ? answer(await items) : undefined;
+    return answer ? answer(list) : undefined;
   },
-  async showInputBox() {
-    return recorded.inputAnswers.shift();
+  async showSaveDialog() {
+    return recorded.saveAnswers.shift();
+  },
+  async showOpenDialog() {
+    return undefined;
+  },
+  async showInputBox(opts?: { validateInput?: (v: string) => unknown }) {
+    const answer = recorded.inputAnswers.shift();
+    if (answer !== undefined && opts?.validateInput) {
+      const v = (await opts.validateInput(answer)) as { message?: string } | string | undefined;
+      recorded.validations.push({ input: answer, message: typeof v === 'string' ? v : v?.message });
+    }
+    return answer;
   },
   async showInformationMessage(text: string, ...items: unknown[]) {
     recorded.messages.push({ level: 'info', text, items });
-    return undefined;
+    return recorded.buttonAnswers.shift();
   },
   async showWarningMessage(text: string, ...items: unknown[]) {
     recorded.messages.push({ level: 'warn', text, items });
-    return undefined;
+    return recorded.buttonAnswers.shift();
   },
   async showErrorMessage(text: string, ...items: unknown[]) {
     recorded.messages.push({ level: 'error', text, items });
-    return undefined;
+    return recorded.buttonAnswers.shift();
   },
   setStatusBarMessage(text: string) {
     recorded.messages.push({ level: 'status', text, items: [] });
@@ -286,6 +304,10 @@ export function reset(): void {
   recorded.quickPickAnswers = [];
   recorded.inputAnswers = [];
   recorded.panels = [];
+  recorded.buttonAnswers = [];
+  recorded.saveAnswers = [];
+  recorded.quickPickItems = [];
+  recorded.validations = [];
   workspace.isTrusted = true;
   workspace.workspaceFolders = undefined;
 }
