@@ -48,8 +48,8 @@ export function validateSampleOptions(o: SampleOptions): Required<SampleOptions>
   return r;
 }
 
-/** log-sum-exp of row[0..n) (stable). */
-function logSumExp(row: Float32Array): number {
+/** log-sum-exp of a logits row (stable). */
+export function logSumExp(row: Float32Array): number {
   let m = -Infinity;
   for (let i = 0; i < row.length; i++) if (row[i] > m) m = row[i];
   let s = 0;
@@ -63,51 +63,130 @@ function argmax(row: Float32Array): number {
   return best;
 }
 
+/** Reusable buffers for sampleToken (one per vocabulary size): no allocation per token. */
+export class SamplerScratch {
+  readonly idx: Int32Array;
+  readonly w: Float64Array;
+  constructor(readonly vocabSize: number) {
+    this.idx = new Int32Array(vocabSize);
+    this.w = new Float64Array(vocabSize);
+  }
+}
+
+const scratchByVocab = new Map<number, SamplerScratch>();
+function scratchFor(V: number): SamplerScratch {
+  let s = scratchByVocab.get(V);
+  if (!s) scratchByVocab.set(V, (s = new SamplerScratch(V)));
+  return s;
+}
+
+/** Indices of the k largest logits (ties: lower id), sorted best first, into idx[0..k). Min-heap selection. */
+function topKIndices(row: Float32Array, k: number, idx: Int32Array): void {
+  const worse = (a: number, b: number) => row[a] < row[b] || (row[a] === row[b] && a > b);
+  let size = 0;
+  const siftDown = (i: number) => {
+    for (;;) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let m = i;
+      if (l < size && worse(idx[l], idx[m])) m = l;
+      if (r < size && worse(idx[r], idx[m])) m = r;
+      if (m === i) return;
+      const t = idx[i];
+      idx[i] = idx[m];
+      idx[m] = t;
+      i = m;
+    }
+  };
+  for (let i = 0; i < row.length; i++) {
+    if (size < k) {
+      let j = size++;
+      idx[j] = i;
+      while (j > 0) {
+        const p = (j - 1) >> 1;
+        if (!worse(idx[j], idx[p])) break;
+        const t = idx[j];
+        idx[j] = idx[p];
+        idx[p] = t;
+        j = p;
+      }
+    } else if (worse(idx[0], i)) {
+      idx[0] = i;
+      siftDown(0);
+    }
+  }
+  const best = Array.from(idx.subarray(0, k)).sort((a, b) => row[b] - row[a] || a - b);
+  idx.set(best);
+}
+
 /**
- * Draw one token from logits `row` with temperature, top-k and top-p. Returns the token and its
- * log-prob under the filtered distribution. Candidates are kept sorted by logit (ties: lower id).
+ * Draw one token from logits `row` with temperature, top-k and top-p; returns the token and its
+ * log-prob under the filtered distribution. Top-p keeps the most likely tokens whose mass reaches
+ * p: after top-k it is a prefix of the sorted candidates; over the full vocabulary it is found by
+ * bisection on the probability threshold (O(V) per step instead of a sort).
  */
-export function sampleToken(row: Float32Array, o: { temperature: number; topK: number; topP: number }, rng: Rng): { token: number; logprob: number } {
+export function sampleToken(row: Float32Array, o: { temperature: number; topK: number; topP: number }, rng: Rng, scratch = scratchFor(row.length)): { token: number; logprob: number } {
   if (o.temperature === 0) return { token: argmax(row), logprob: 0 };
   const V = row.length;
-  let cand: number[];
+  const { idx, w } = scratch;
+  const invT = 1 / o.temperature;
+  let n: number;
   if (o.topK > 0 && o.topK < V) {
-    // Partial selection: keep the k best in a sorted buffer (k is small next to V).
-    cand = [];
-    for (let i = 0; i < V; i++) {
-      if (cand.length === o.topK && row[i] <= row[cand[cand.length - 1]]) continue;
-      let j = cand.length;
-      while (j > 0 && row[cand[j - 1]] < row[i]) j--;
-      cand.splice(j, 0, i);
-      if (cand.length > o.topK) cand.pop();
-    }
-  } else if (o.topP < 1) {
-    cand = Array.from({ length: V }, (_, i) => i).sort((a, b) => row[b] - row[a] || a - b);
-  } else cand = Array.from({ length: V }, (_, i) => i);
-  let maxScaled = -Infinity;
-  for (const i of cand) maxScaled = Math.max(maxScaled, row[i] / o.temperature);
-  let p = cand.map((i) => Math.exp(row[i] / o.temperature - maxScaled));
-  let z = p.reduce((a, b) => a + b, 0);
+    n = o.topK;
+    topKIndices(row, n, idx);
+  } else {
+    n = V;
+    for (let i = 0; i < V; i++) idx[i] = i;
+  }
+  let m = -Infinity;
+  for (let j = 0; j < n; j++) if (row[idx[j]] > m) m = row[idx[j]];
+  let z = 0;
+  for (let j = 0; j < n; j++) z += w[j] = Math.exp((row[idx[j]] - m) * invT);
   if (o.topP < 1) {
-    // Nucleus: smallest prefix (by probability) with mass >= topP.
-    let acc = 0;
-    let n = 0;
-    while (n < p.length) {
-      acc += p[n] / z;
-      n++;
-      if (acc >= o.topP) break;
+    const target = o.topP * z;
+    let keep = 0;
+    if (n < V) {
+      // candidates are sorted: shortest prefix with mass >= p
+      let acc = 0;
+      while (keep < n) {
+        acc += w[keep++];
+        if (acc >= target) break;
+      }
+    } else {
+      // Largest threshold t with sum(w >= t) >= p z (the max weight is exactly 1), by bisection;
+      // entries below the lower bound can never count again, so they are dropped as it rises.
+      let lo = 0;
+      let hi = 1;
+      let active = n;
+      for (let it = 0; it < 40; it++) {
+        const mid = (lo + hi) / 2;
+        let mass = 0;
+        for (let j = 0; j < active; j++) if (w[j] >= mid) mass += w[j];
+        if (mass >= target) {
+          lo = mid;
+          let a = 0;
+          for (let j = 0; j < active; j++) {
+            if (w[j] >= lo) {
+              idx[a] = idx[j];
+              w[a++] = w[j];
+            }
+          }
+          active = a;
+        } else hi = mid;
+      }
+      keep = active;
     }
-    cand = cand.slice(0, n);
-    p = p.slice(0, n);
-    z = p.reduce((a, b) => a + b, 0);
+    n = keep;
+    z = 0;
+    for (let j = 0; j < n; j++) z += w[j];
   }
   let u = rng.uniform() * z;
   let k = 0;
-  for (; k < p.length - 1; k++) {
-    u -= p[k];
+  for (; k < n - 1; k++) {
+    u -= w[k];
     if (u < 0) break;
   }
-  return { token: cand[k], logprob: Math.log(p[k] / z) };
+  return { token: idx[k], logprob: Math.log(w[k] / z) };
 }
 
 /** Sample continuations of token-id prompts, all rows in one batch. */
