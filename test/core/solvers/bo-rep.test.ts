@@ -82,6 +82,7 @@ test('experiment: logs per-η traces for both methods, writes artifacts, reads J
   const rows = readFileSync(join(runDir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
   assert.ok(rows.some((r) => 'borep/eta_0.01/residual' in r));
   assert.ok(rows.some((r) => 'aidsgd/eta_0.01/objective' in r));
+  assert.ok(rows.some((r) => r['aidsgd/diverged_fraction'] === 0.5 && r['borep/diverged_fraction'] === 0 && Number.isFinite(r['borep/residual'])));
   for (const f of ['borep_eta_0.3_trace.npy', 'aidsgd_eta_0.01_trace.npy', 'summary.json']) assert.ok(existsSync(join(runDir, 'artifacts', f)), f);
 
   const q = generateUnboundedBilevel(new Rng(9), 3, 4, 2, 0.5);
