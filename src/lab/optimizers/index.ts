@@ -2,7 +2,8 @@
 import type { Experiment } from '../../core/experiment';
 import { convexReluAdmm } from './convex-relu-admm';
 import { lastIterateSgd } from './last-iterate-sgd';
+import { lrRefine } from './lr-refine';
 import { normalizedLrgd } from './normalized-lrgd';
 import { wgsef } from './wgsef';
 
-export const experiments: Experiment[] = [normalizedLrgd, lastIterateSgd, wgsef, convexReluAdmm];
+export const experiments: Experiment[] = [normalizedLrgd, lastIterateSgd, wgsef, convexReluAdmm, lrRefine];

@@ -1,0 +1,79 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { writeNpy } from '../../../src/core/io/npy';
+import { Rng } from '../../../src/core/rng';
+import { noisyLinearData } from '../../../src/lab/optimizers/last-iterate-sgd';
+import { logisticProblem, lrRefine, mlpProblem, namedSchedule, refineSchedule, sgdWithSchedule, teacherData } from '../../../src/lab/optimizers/lr-refine';
+import { readNpyFile } from '../../../src/lab/optimizers/data';
+import { finiteDiffGrad, maxAbsDiff, metricNames, runForTest, tempDir } from './helpers';
+
+test('refinement of constant gradient norms is exactly linear decay', () => {
+  const T = 50;
+  const r = refineSchedule(new Float64Array(T).fill(2), { medianWidthFrac: 0, baseLr: 0.5 });
+  const lin = namedSchedule('linear', T, 0.5);
+  // η_t ∝ (T − 1 − t) for t = 0..T−1 (zero at the last step): linear decay shifted by one step
+  for (let t = 0; t < T; t++) assert.ok(Math.abs(r[t] - (0.5 * (T - 1 - t)) / (T - 1)) < 1e-12);
+  assert.ok(Math.abs(r[0] - lin[0]) < 1e-12);
+});
+
+test('decreasing gradient norms give an emergent warm-up; spikes are median-filtered', () => {
+  const T = 200;
+  const g = Float64Array.from({ length: T }, (_, t) => 1 / (1 + t / 20));
+  const r = refineSchedule(g, { medianWidthFrac: 0.1, baseLr: 1 });
+  const peak = r.indexOf(Math.max(...r));
+  assert.ok(peak > 10 && peak < T - 1, `peak at ${peak}`);
+  assert.ok(r[0] < 0.5 && r[T - 1] === 0);
+  const spiky = new Float64Array(T).fill(1);
+  spiky[100] = 100;
+  const smooth = refineSchedule(spiky, { medianWidthFrac: 0.1, baseLr: 1 });
+  assert.ok(maxAbsDiff(smooth, refineSchedule(new Float64Array(T).fill(1), { medianWidthFrac: 0.1, baseLr: 1 })) < 1e-12);
+  assert.throws(() => refineSchedule([1, 0, 1], { medianWidthFrac: 0, baseLr: 1 }), /gradient norm 1 is 0/);
+});
+
+test('named schedules: cosine and linear start at the base lr and decay', () => {
+  const c = namedSchedule('cosine', 10, 2);
+  assert.equal(c[0], 2);
+  assert.ok(c[9] < 0.1 && c[9] > 0);
+  assert.deepEqual([...namedSchedule('constant', 3, 0.1)], [0.1, 0.1, 0.1]);
+});
+
+test('logistic and MLP gradients match finite differences', () => {
+  const lds = noisyLinearData(new Rng(1), 20, 4, 0.1);
+  const lp = logisticProblem(lds);
+  const w = new Rng(2).fillNormal(new Float64Array(4));
+  const g = new Float64Array(4);
+  lp.loss(w, g);
+  assert.ok(maxAbsDiff(g, finiteDiffGrad((x) => lp.loss(x), w)) < 1e-7);
+  const mds = teacherData(new Rng(3), 15, 3, 0.1);
+  const mp = mlpProblem(mds, 4);
+  const p = mp.init(new Rng(4));
+  p.forEach((_, i) => (p[i] += 0.1 * Math.sin(i))); // nonzero output weights and biases
+  const gm = new Float64Array(mp.dim);
+  mp.loss(p, gm, [0, 3, 7, 9]);
+  assert.ok(maxAbsDiff(gm, finiteDiffGrad((x) => mp.loss(x, undefined, [0, 3, 7, 9]), p)) < 1e-7);
+});
+
+test('SGD with a schedule decreases the training loss and records one gradient norm per step', () => {
+  const p = logisticProblem(noisyLinearData(new Rng(5), 300, 5, 0.05));
+  const r = sgdWithSchedule(p, namedSchedule('linear', 200, 0.5), 16, new Rng(6));
+  assert.equal(r.gradNorms.length, 200);
+  assert.ok(r.finalLoss < Math.LN2 * 0.8, `final loss ${r.finalLoss}`);
+});
+
+test('experiment on .npy data logs every schedule per model and writes the schedules', async () => {
+  const dir = tempDir();
+  const ds = noisyLinearData(new Rng(7), 120, 4, 0.1);
+  writeNpy(join(dir, 'X.npy'), ds.X, [120, 4]);
+  writeNpy(join(dir, 'y.npy'), Float64Array.from(ds.y, (v) => (v > 0 ? 1 : 0)));
+  const run = await runForTest(lrRefine, { dataX: join(dir, 'X.npy'), dataY: join(dir, 'y.npy'), steps: 60, lrs: [0.3, 1], seeds: 1, hidden: 4 });
+  const names = metricNames(run);
+  for (const m of ['logistic', 'mlp']) for (const s of ['constant', 'cosine', 'linear', 'refined']) assert.ok(names.has(`${m}/${s}/final_loss`), `${m}/${s}`);
+  assert.deepEqual(readNpyFile(run.artifacts.get('mlp_schedules.npy')!).shape, [5, 60]);
+  await assert.rejects(runForTest(lrRefine, { dataX: join(dir, 'X.npy'), dataY: join(dir, 'nope.npy') }), /dataY: .*nope.npy.*cannot read/);
+});
+
+test('claim (fast form) holds for seed 0', async () => {
+  const r = await lrRefine.claim!.fast({ seed: 0 });
+  assert.ok(r.pass, r.summary);
+});
