@@ -16,7 +16,7 @@ if [[ -f "$MARK" && -f "$DEST/out/node/entry.js" ]]; then
 fi
 
 # Native modules need these headers; the workbench needs ripgrep; Playwright drives Debian's chromium.
-APT_PACKAGES=(libkrb5-dev libx11-dev libxkbfile-dev libsecret-1-dev pkg-config ripgrep chromium build-essential)
+APT_PACKAGES=(libkrb5-dev libx11-dev libxkbfile-dev libsecret-1-dev pkg-config ripgrep chromium build-essential python3)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -26,6 +26,14 @@ if ((${#missing[@]})); then
   export DEBIAN_FRONTEND=noninteractive
   apt-get -o DPkg::Lock::Timeout=900 update -qq
   apt-get -o DPkg::Lock::Timeout=900 install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# node-gyp builds against the local Node headers (no download): use npm's nodedir, else /usr.
+if [[ -z "${npm_config_nodedir:-}" ]]; then
+  nd="$(npm config get nodedir 2>/dev/null || true)"
+  if [[ -n "$nd" && "$nd" != "undefined" && "$nd" != "null" ]]; then export npm_config_nodedir="$nd"
+  elif [[ -f /usr/include/node/node.h ]]; then export npm_config_nodedir=/usr
+  fi
 fi
 
 rm -rf "$DEST" "$MARK"

@@ -143,3 +143,20 @@ test('untrusted workspace: runs go to global storage, no workspace settings file
     dispose();
   }
 });
+
+test('Run Claim Checks runs the chosen checks in a child process and shows the table', { skip: cbo?.claim ? false : 'cbo has no claim check' }, async () => {
+  const { ws, run, dispose } = setup();
+  try {
+    recorded.quickPickAnswers.push((items) => items.filter((i: any) => i.label === 'cbo'));
+    await run('proxlab.runClaimChecks');
+    const offered = recorded.quickPickItems[0] as any[];
+    assert.ok(offered.every((i) => i.picked), 'all checks are preselected');
+    assert.equal(recorded.documents.length, 1, `a report was opened (messages: ${JSON.stringify(recorded.messages)})`);
+    assert.match(recorded.documents[0], /\| cbo \| ✅ pass \| fast \|/);
+    assert.ok(recorded.executed.some((e) => e.command === 'markdown.showPreview'));
+    const claims = JSON.parse(readFileSync(join(ws, '.proxlab', 'runs', 'claims.json'), 'utf8'));
+    assert.equal(claims.cbo.pass, true);
+  } finally {
+    dispose();
+  }
+});

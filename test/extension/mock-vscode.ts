@@ -126,6 +126,7 @@ export const recorded = {
   saveAnswers: [] as (Uri | undefined)[],
   quickPickItems: [] as unknown[][],
   validations: [] as { input: string; message?: string }[],
+  documents: [] as string[],
 };
 
 const disposable = { dispose() {} };
@@ -152,6 +153,7 @@ export const workspace = {
   onDidGrantWorkspaceTrust: () => disposable,
   onDidChangeWorkspaceFolders: () => disposable,
   async openTextDocument(opts: { content: string; language: string }) {
+    recorded.documents.push(opts.content);
     return { uri: Uri.file('/untitled.md'), getText: () => opts.content };
   },
 };
@@ -308,6 +310,7 @@ export function reset(): void {
   recorded.saveAnswers = [];
   recorded.quickPickItems = [];
   recorded.validations = [];
+  recorded.documents = [];
   workspace.isTrusted = true;
   workspace.workspaceFolders = undefined;
 }
