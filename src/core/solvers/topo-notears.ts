@@ -360,7 +360,7 @@ export function projectedLbfgs(
   f: (x: Float64Array) => { value: number; grad: Float64Array },
   x0: Float64Array,
   fixed: Uint8Array,
-  opts: { maxIter: number; memory?: number; pgtol?: number; ftol?: number; /** cpuSeconds() value to stop at */ deadline?: number },
+  opts: { maxIter: number; memory?: number; pgtol?: number; ftol?: number; /** cpuSeconds() value to stop at */ deadline?: number; throwIfCancelled?: () => void },
 ): { x: Float64Array; value: number; iterations: number } {
   const m = opts.memory ?? 10;
   const pgtol = opts.pgtol ?? 1e-5;
@@ -373,7 +373,10 @@ export function projectedLbfgs(
   const yList: Float64Array[] = [];
   let it = 0;
   for (; it < opts.maxIter; it++) {
-    if (opts.deadline !== undefined && it % 20 === 0 && cpuSeconds() > opts.deadline) break;
+    if (it % 20 === 0) {
+      opts.throwIfCancelled?.();
+      if (opts.deadline !== undefined && cpuSeconds() > opts.deadline) break;
+    }
     const free = new Uint8Array(nv);
     let pgInf = 0;
     for (let i = 0; i < nv; i++) {
@@ -495,7 +498,7 @@ export function notears(s: Float64Array, d: number, opts: NotearsOptions): Notea
     let xNew = x, hNew = h;
     while (rho < opts.rhoMax) {
       opts.throwIfCancelled?.();
-      const r = projectedLbfgs(makeF(rho, alpha), x, fixed, { maxIter: opts.innerMaxIter, deadline });
+      const r = projectedLbfgs(makeF(rho, alpha), x, fixed, { maxIter: opts.innerMaxIter, deadline, throwIfCancelled: opts.throwIfCancelled });
       inner += r.iterations;
       xNew = r.x;
       hNew = expAcyclicity(toW(xNew), d).h;
