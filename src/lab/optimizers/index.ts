@@ -1,9 +1,10 @@
 // Experiments of this area, registered in src/lab/runs/registry.ts.
 import type { Experiment } from '../../core/experiment';
 import { convexReluAdmm } from './convex-relu-admm';
+import { directionalAttacks } from './directional-attacks';
 import { lastIterateSgd } from './last-iterate-sgd';
 import { lrRefine } from './lr-refine';
 import { normalizedLrgd } from './normalized-lrgd';
 import { wgsef } from './wgsef';
 
-export const experiments: Experiment[] = [normalizedLrgd, lastIterateSgd, wgsef, convexReluAdmm, lrRefine];
+export const experiments: Experiment[] = [normalizedLrgd, lastIterateSgd, wgsef, convexReluAdmm, lrRefine, directionalAttacks];
