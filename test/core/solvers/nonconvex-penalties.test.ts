@@ -110,3 +110,9 @@ test('experiment runs from a JSON problem, logs traces, writes artifacts; malfor
   writeFileSync(join(dir, 'idx.json'), JSON.stringify({ X, y, linear: [1, 99] }));
   await assert.rejects(runInProcess(nonconvexPenaltiesExperiment, { runsDir, config: { ...cfg, dataFile: join(dir, 'idx.json') } }), /'linear'\[1\] = 99 is not a column index/);
 });
+
+test('a cancelled screening run stops with a cancellation error', async () => {
+  const ac = new AbortController();
+  ac.abort();
+  await assert.rejects(runInProcess(nonconvexPenaltiesExperiment, { config: { features: 50, screenTo: 10 }, signal: ac.signal }), /cancel/);
+});

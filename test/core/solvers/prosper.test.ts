@@ -174,3 +174,9 @@ test('prosper experiments read Y / W_true from files, write artifacts and traces
   await assert.rejects(runInProcess(prosperBscExperiment, { runsDir, config: { ...cfg, dataFile: join(dir, 'nan.json') } }), /must be a number/);
   await assert.rejects(runInProcess(prosperDscExperiment, { runsDir, config: { values: [1, 2], valueProbs: [0.1], emSteps: 2 } }), /valueProbs: expected 2 probabilities/);
 });
+
+test('a cancelled ProSper run stops with a cancellation error', async () => {
+  const ac = new AbortController();
+  ac.abort();
+  await assert.rejects(runInProcess(prosperBscExperiment, { config: { emSteps: 5 }, signal: ac.signal }), /cancel/);
+});

@@ -125,3 +125,9 @@ test('topo-notears fast claim passes for seed 0', async () => {
   const r = await topoNotearsExperiment.claim!.fast({ seed: 0 });
   assert.ok(r.pass, r.summary);
 });
+
+test('a cancelled run stops with a cancellation error', async () => {
+  const ac = new AbortController();
+  ac.abort();
+  await assert.rejects(runInProcess(topoNotearsExperiment, { config: { nodes: 8 }, signal: ac.signal }), /cancel/);
+});
