@@ -160,3 +160,33 @@ test('Run Claim Checks runs the chosen checks in a child process and shows the t
     dispose();
   }
 });
+
+test('a run that dies shows its error with an Open Run button', { skip: cbo ? false : 'cbo is not registered' }, async () => {
+  const { ws, services, run, dispose } = setup();
+  try {
+    recorded.quickPickAnswers.push(
+      (items) => items.find((i: any) => i.label === 'cbo'),
+      (items) => items[0],
+      (items) => items.find((i: any) => i.field === 'steps'),
+      (items) => items.find((i: any) => i.action === 'start'),
+    );
+    recorded.inputAnswers.push('100000');
+    recorded.buttonAnswers.push('Open Run');
+    const id = (await run('proxlab.newExperiment')) as string;
+    const handle = services.active.get(id)!;
+    const store = new RunStore(join(ws, '.proxlab', 'runs'));
+    recorded.panels[0].dispose(); // the user closed the live panel
+    await new Promise((r) => setTimeout(r, 300));
+    process.kill(store.get(id)!.pid!, 'SIGKILL'); // a native crash or OOM looks like this
+    await handle.done;
+    await new Promise((r) => setTimeout(r, 50));
+    const err = recorded.messages.find((m) => m.level === 'error');
+    assert.ok(err, 'an error message is shown');
+    assert.match(err.text, new RegExp(`run ${id} failed: run process exited with signal SIGKILL`));
+    assert.deepEqual(err.items, ['Open Run']);
+    assert.equal(recorded.panels.length, 2, 'Open Run opened the run panel again');
+    assert.equal(store.get(id)!.status, 'failed');
+  } finally {
+    dispose();
+  }
+});

@@ -110,3 +110,37 @@ test('listArtifacts and isPanelState', () => {
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('compare panel: one snapshot with every run, then deltas per run', async () => {
+  reset();
+  const dir = mkdtempSync(join(tmpdir(), 'proxlab-compare-'));
+  try {
+    const store = new RunStore(dir);
+    const mk = (sigma: number) => {
+      const { record, dir: d } = store.create({ experiment: 'cbo', task: 'sphere', config: { sigma }, seed: 0, device: 'cpu', threads: 1, versions: {} });
+      writeRunRecord(d, { ...record, pid: process.pid });
+      appendFileSync(join(d, 'metrics.jsonl'), `{"step":0,"time":0,"objective":${sigma}}\n`);
+      return { id: record.id, dir: d };
+    };
+    const a = mk(0.1);
+    const b = mk(0.9);
+    recorded.settings.set('proxlab.runsDir', dir);
+    const services = new Services(fakeContext(dir, dir) as any, fakeWindow.createOutputChannel('t') as any);
+    const panels = new RunPanels(services);
+    panels.compare([a.id, b.id]);
+    panels.compare([a.id, b.id]); // the same comparison is revealed, not duplicated
+    assert.equal(recorded.panels.length, 1);
+    const panel = recorded.panels[0];
+    panel.receive({ type: 'ready' });
+    await waitFor(() => panel.posted.some((m) => m.type === 'init'));
+    const init = panel.posted.find((m) => m.type === 'init');
+    assert.equal(init.view, 'compare');
+    assert.deepEqual(init.runs.map((r: any) => [r.run.id, r.metrics.values.objective[0]]), [[a.id, 0.1], [b.id, 0.9]]);
+    appendFileSync(join(b.dir, 'metrics.jsonl'), '{"step":1,"time":1,"objective":0.5}\n');
+    await waitFor(() => panel.posted.some((m) => m.type === 'metrics'));
+    assert.equal(panel.posted.find((m) => m.type === 'metrics').runId, b.id);
+    panels.dispose();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
