@@ -119,6 +119,38 @@ export async function trainBench(opts: TrainBenchOptions): Promise<TrainBenchRes
   };
 }
 
+/**
+ * Optimizer inside the step graph vs a vectorized JS loop outside, measured in one process with
+ * the two steps alternating (so load from other processes hits both alike). Returns step seconds.
+ */
+export async function placementBench(opts: Omit<TrainBenchOptions, 'placement'>): Promise<{ graph: { min: number; median: number }; js: { min: number; median: number }; same_loss: boolean }> {
+  const m = benchModel(opts);
+  const { batch: B, ctx: T } = opts;
+  const make = (placement: 'graph' | 'js') =>
+    compileTrainStep({
+      params: new ParamStore(new Rng(opts.seed ?? 0)),
+      batch: { input_ids: { dtype: 'int64', shape: [B, T] } },
+      loss: (s, b) => causalLmLoss(lmLogits(s, m, b.input_ids), b.input_ids),
+      optimizer: adamw({ betas: [0.9, 0.95], eps: 1e-8, weightDecay: 0.1 }),
+      placement,
+      runtime: { threads: opts.threads },
+    });
+  const steps = { graph: await make('graph'), js: await make('js') };
+  const rng = new Rng((opts.seed ?? 0) + 1);
+  const ids = BigInt64Array.from({ length: B * T }, () => BigInt(rng.int(opts.vocab)));
+  const times: Record<'graph' | 'js', number[]> = { graph: [], js: [] };
+  const losses: Record<'graph' | 'js', number> = { graph: NaN, js: NaN };
+  for (let i = 0; i < (opts.warmup ?? 1) + opts.steps; i++) {
+    for (const k of ['graph', 'js'] as const) {
+      const t0 = performance.now();
+      losses[k] = (await steps[k].run({ input_ids: ids }, { lr: 1e-3 })).loss;
+      if (i >= (opts.warmup ?? 1)) times[k].push((performance.now() - t0) / 1000);
+    }
+  }
+  const stat = (xs: number[]) => ({ min: Math.min(...xs), median: median(xs) });
+  return { graph: stat(times.graph), js: stat(times.js), same_loss: Math.abs(losses.graph - losses.js) <= 1e-4 * Math.abs(losses.graph) };
+}
+
 /** ORT's own fp32 MatMul throughput [m,k] x [k,n] at a thread count (the anchor figure). */
 export async function ortMatmulGflops(o: { m: number; k: number; n: number; threads: number; reps?: number }): Promise<number> {
   const g = new Graph();

@@ -1,7 +1,6 @@
 // The LM side of the core (DESIGN.md §5, alignment.md §0.3): batched per-token log-probs and one
 // weighted token-NLL training step. Every alignment method computes detached per-token weights
 // w_{i,t} in plain TS from log-probs, then steps on  -Σ_i Σ_t w_{i,t} ℓ_{i,t} / Z.
-import type * as ort from 'onnxruntime-node';
 import { Tensor } from '../graph/graph';
 import { ParamScope, ParamStore } from './params';
 import { type Gpt2Config, gpt2Logits } from './gpt2';
@@ -80,5 +79,3 @@ export async function compileWeightedNllStep(o: {
     },
   };
 }
-
-export type { ort };
