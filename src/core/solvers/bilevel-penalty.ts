@@ -9,11 +9,12 @@
 // converges to a biased point whenever a constraint is active at the solution.
 // Names follow the paper: f is the upper level, g the lower level (swapped relative to lv-hba.ts).
 import { z } from 'zod';
-import { defineExperiment, type RunContext } from '../experiment';
+import { defineExperiment } from '../experiment';
 import { encodeNpy } from '../io/npy';
 import { loadProblemFile } from '../io/problem-file';
 import { matTVec, matVec } from '../linalg/dense';
 import { Rng } from '../rng';
+import { signalReporter, type RunReporter } from './run-reporter';
 
 export interface BoxBilevelProblem {
   name: string;
@@ -386,7 +387,7 @@ export function callsToEpsilon(trace: StationarityPoint[], eps: number): number 
   return first;
 }
 
-export function compareBilevelPenalty(c: BilevelPenaltyConfig, rng: Rng, ctx?: RunContext<BilevelPenaltyConfig>) {
+export function compareBilevelPenalty(c: BilevelPenaltyConfig, rng: Rng, ctx?: RunReporter) {
   const problem = c.problemFile ? loadBoxBilevel(c.problemFile) : generateBoxBilevel(rng.fork(), c.dx, c.dy, c.mu);
   const exact = exactMinimum1d(problem);
   const ref: Reference = { psiStar: exact.psiStar, xStar: exact.xStar, delta: c.epsilon };
@@ -417,9 +418,9 @@ export function compareBilevelPenalty(c: BilevelPenaltyConfig, rng: Rng, ctx?: R
 
 const last = <T>(a: T[]) => a[a.length - 1];
 
-function claimRun(seed: number, over: Partial<BilevelPenaltyConfig>) {
+function claimRun(seed: number, over: Partial<BilevelPenaltyConfig>, signal?: AbortSignal) {
   const c = bilevelPenaltySchema.parse({ ...over });
-  return compareBilevelPenalty(c, new Rng(seed));
+  return compareBilevelPenalty(c, new Rng(seed), signalReporter(signal));
 }
 
 export const bilevelPenaltyExperiment = defineExperiment({
@@ -465,8 +466,8 @@ export const bilevelPenaltyExperiment = defineExperiment({
   claim: {
     statement:
       'With lower-level constraints that become active at the solution, the penalty method reaches an ε-stationary point of the hyper-objective ψ (Goldstein, δ = ε = 1e-3) within the oracle budget while AID stalls at a biased point; with σ fixed, the remaining error shrinks with σ (bias O(σ)).',
-    async fast({ seed }) {
-      const r = claimRun(seed, { budget: 12000 });
+    async fast({ seed, signal }) {
+      const r = claimRun(seed, { budget: 12000 }, signal);
       const pen = last(r.pen.trace);
       const aid = last(r.aid.trace);
       const pass = Number.isFinite(r.penaltyCalls) && !Number.isFinite(r.aidCalls);
@@ -485,14 +486,14 @@ export const bilevelPenaltyExperiment = defineExperiment({
         summary: `box toy dx=1, dy=5, 12000 calls: penalty ε-stationary after ${r.penaltyCalls} calls (ψ gap ${pen.gap.toExponential(2)}); AID ${Number.isFinite(r.aidCalls) ? 'also after ' + r.aidCalls : 'never'} (final stationarity ${aid.stationarity.toExponential(2)}, ψ gap ${aid.gap.toExponential(2)})`,
       };
     },
-    async full({ seeds }) {
-      const rows = seeds.map((s) => claimRun(s, { budget: 40000 }));
+    async full({ seeds, signal }) {
+      const rows = seeds.map((s) => claimRun(s, { budget: 40000 }, signal));
       const reached = rows.filter((r) => Number.isFinite(r.penaltyCalls)).length;
       const aidReached = rows.filter((r) => Number.isFinite(r.aidCalls)).length;
       // σ sweep with σ fixed: the mean final ψ gap should shrink with σ.
       const sigmas = [0.1, 0.03, 0.01];
       const sweep = sigmas.map((sg) => {
-        const vals = seeds.map((s) => last(claimRun(s, { budget: 40000, sigma0: sg, sigmaMin: sg, sigmaDecay: 1 }).pen.trace).gap);
+        const vals = seeds.map((s) => last(claimRun(s, { budget: 40000, sigma0: sg, sigmaMin: sg, sigmaDecay: 1 }, signal).pen.trace).gap);
         return vals.reduce((a, b) => a + b, 0) / vals.length;
       });
       const monotone = sweep[0] > sweep[1] && sweep[1] > sweep[2];

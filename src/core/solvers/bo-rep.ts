@@ -8,11 +8,12 @@
 // so Φ(x) = f(x, y*(x)) and ∇Φ(x) = Bᵀ Wᵀ sinh(W y* − t)/(1+μ) + ‖x‖² x are exact. Oracles add
 // N(0, noise²) to every gradient and Hessian-vector product (stochastic setting).
 import { z } from 'zod';
-import { defineExperiment, type RunContext } from '../experiment';
+import { defineExperiment } from '../experiment';
 import { encodeNpy } from '../io/npy';
 import { loadProblemFile } from '../io/problem-file';
 import { matTVec, matVec, norm2 } from '../linalg/dense';
 import { Rng } from '../rng';
+import { signalReporter, type RunReporter } from './run-reporter';
 
 export interface UnboundedBilevelProblem {
   name: string;
@@ -299,7 +300,7 @@ export interface BoRepComparison {
   startGradNorm: number;
 }
 
-export function compareBoRep(c: BoRepConfig, rng: Rng, ctx?: RunContext<BoRepConfig>): BoRepComparison {
+export function compareBoRep(c: BoRepConfig, rng: Rng, ctx?: RunReporter): BoRepComparison {
   const problem = c.problemFile ? loadUnboundedBilevel(c.problemFile) : generateUnboundedBilevel(rng.fork(), c.dx, c.dy, c.k, c.mu);
   const x0 = rng.fillNormal(new Float64Array(problem.dx));
   const n0 = norm2(x0);
@@ -364,7 +365,7 @@ function summarize(cmp: BoRepComparison) {
   };
 }
 
-function claimStats(seeds: number[], over: Partial<BoRepConfig>) {
+function claimStats(seeds: number[], over: Partial<BoRepConfig>, signal?: AbortSignal) {
   let runs = 0;
   let borepDiv = 0;
   let aidDiv = 0;
@@ -373,7 +374,7 @@ function claimStats(seeds: number[], over: Partial<BoRepConfig>) {
   let bestBorep = Infinity;
   let bestAid = Infinity;
   for (const seed of seeds) {
-    const cmp = compareBoRep(boRepSchema.parse(over), new Rng(seed));
+    const cmp = compareBoRep(boRepSchema.parse(over), new Rng(seed), signalReporter(signal));
     for (const r of cmp.rows) {
       runs++;
       if (r.borep.diverged) borepDiv++;
@@ -418,8 +419,8 @@ export const boRepExperiment = defineExperiment({
   claim: {
     statement:
       'On an (L₀,L₁)-smooth bilevel toy started far from the optimum, BO-REP is stable over the whole step-size grid (no divergence, ‖∇Φ‖ reduced ≥ 10×) while non-normalized AID-SGD diverges at the larger steps (where BO-REP still converges).',
-    async fast({ seed }) {
-      const s = claimStats([seed], { budget: 6000 });
+    async fast({ seed, signal }) {
+      const s = claimStats([seed], { budget: 6000 }, signal);
       const pass = s.borepDiv === 0 && s.aidDiv > 0 && s.borepImproved === s.runs && s.rescued === s.aidDiv;
       return {
         pass,
@@ -427,8 +428,8 @@ export const boRepExperiment = defineExperiment({
         summary: `${s.runs} step sizes: BO-REP diverged ${s.borepDiv}, reduced ‖∇Φ‖ ≥ 10× in ${s.borepImproved}; AID-SGD diverged ${s.aidDiv}`,
       };
     },
-    async full({ seeds }) {
-      const s = claimStats(seeds, { budget: 20000 });
+    async full({ seeds, signal }) {
+      const s = claimStats(seeds, { budget: 20000 }, signal);
       const pass = s.borepDiv === 0 && s.aidDiv > 0 && s.borepImproved === s.runs && s.rescued === s.aidDiv;
       return {
         pass,

@@ -10,7 +10,7 @@
 // Block hypergradient: ∇F_i = −∇²_{py} g_i [∇²_yy g_i]⁻¹ ∇_y f_i, with
 //   [∇²_{py} g_i v]_j = (1/n) s_j(1 − s_j) ℓ'(u_ij) l_ij a_jᵀv.
 import { z } from 'zod';
-import { defineExperiment, type RunContext } from '../experiment';
+import { defineExperiment } from '../experiment';
 import { encodeNpy } from '../io/npy';
 import { loadProblemFile } from '../io/problem-file';
 import { solveSpd } from '../linalg/cholesky';
@@ -18,6 +18,7 @@ import { norm2 } from '../linalg/dense';
 import { log1pExp, sigmoid } from '../linalg/logistic';
 import { symmetricEigenvalues } from '../linalg/symmetric-eigen';
 import { Rng } from '../rng';
+import { signalReporter, type RunReporter } from './run-reporter';
 
 export interface MultiTaskProblem {
   name: string;
@@ -318,7 +319,7 @@ export function steadyError(trace: HypergradPoint[]): number {
   return half.reduce((a, p) => a + p.relError, 0) / half.length;
 }
 
-export function compareBsvrb(c: BsvrbConfig, rng: Rng, ctx?: RunContext<BsvrbConfig>) {
+export function compareBsvrb(c: BsvrbConfig, rng: Rng, ctx?: RunReporter) {
   const problem = bsvrbProblem(c, rng.fork());
   const o = new MultiTaskOracle(problem);
   if (c.blocks > problem.m) throw new Error(`blocks (${c.blocks}) must not exceed the number of tasks (${problem.m})`);
@@ -346,8 +347,8 @@ export function compareBsvrb(c: BsvrbConfig, rng: Rng, ctx?: RunContext<BsvrbCon
   return { problem, bsvrb: a, plain: b, bsvrbError: steadyError(a.trace), plainError: steadyError(b.trace) };
 }
 
-function claimRun(seeds: number[], over: Partial<BsvrbConfig>) {
-  return seeds.map((s) => compareBsvrb(bsvrbSchema.parse(over), new Rng(s)));
+function claimRun(seeds: number[], over: Partial<BsvrbConfig>, signal?: AbortSignal) {
+  return seeds.map((s) => compareBsvrb(bsvrbSchema.parse(over), new Rng(s), signalReporter(signal)));
 }
 
 export const bsvrbExperiment = defineExperiment({
@@ -389,8 +390,8 @@ export const bsvrbExperiment = defineExperiment({
   claim: {
     statement:
       'At the same number of samples (same blocks and data points per iteration), the BSVRB estimator of the hypergradient has a lower error than block sampling without variance reduction (at least 2× lower relative error in steady state).',
-    async fast({ seed }) {
-      const [r] = claimRun([seed], { iterations: 300, evalEvery: 20 });
+    async fast({ seed, signal }) {
+      const [r] = claimRun([seed], { iterations: 300, evalEvery: 20 }, signal);
       const ratio = r.plainError / r.bsvrbError;
       return {
         pass: ratio >= 2,
@@ -398,12 +399,12 @@ export const bsvrbExperiment = defineExperiment({
         summary: `m=20 tasks, I=5, B=16, 300 iterations: relative hypergradient error BSVRB ${r.bsvrbError.toFixed(3)} vs ${r.plainError.toFixed(3)} without VR (${ratio.toFixed(1)}× lower)`,
       };
     },
-    async full({ seeds }) {
+    async full({ seeds, signal }) {
       const measured: Record<string, number> = { seeds: seeds.length };
       let pass = true;
       const parts: string[] = [];
       for (const I of [1, 5, 10]) {
-        const rs = claimRun(seeds, { iterations: 800, blocks: I, evalEvery: 40 });
+        const rs = claimRun(seeds, { iterations: 800, blocks: I, evalEvery: 40 }, signal);
         const vr = rs.reduce((a, r) => a + r.bsvrbError, 0) / rs.length;
         const pl = rs.reduce((a, r) => a + r.plainError, 0) / rs.length;
         const worst = Math.min(...rs.map((r) => r.plainError / r.bsvrbError));

@@ -7,13 +7,14 @@
 // The paper's LLC toy is one instance (x ∈ R¹⁰⁰, y = (y₁, y₂) ∈ R²⁰⁰, one coupling constraint)
 // with known solution x* = −0.3·1, y₁* = 0.7·1, y₂* = −0.4·1.
 import { z } from 'zod';
-import { defineExperiment, type RunContext } from '../experiment';
+import { defineExperiment } from '../experiment';
 import { encodeNpy } from '../io/npy';
 import { loadProblemFile } from '../io/problem-file';
 import { Rng } from '../rng';
 import { choleskyInPlace, choleskySolveInPlace, NotPositiveDefiniteError } from '../linalg/cholesky';
 import { matTVec, matVec, norm2 } from '../linalg/dense';
 import { csrFromDense, spmv, spmvTransposed, type Csr } from '../linalg/sparse';
+import { signalReporter, type RunReporter } from './run-reporter';
 
 export interface LcqbProblem {
   name: string;
@@ -417,7 +418,7 @@ export function vpbgdParams(c: LvHbaConfig): VpbgdParams {
 }
 
 /** Runs LV-HBA and the baseline on one problem with the same oracle budget. */
-export function compareLvHba(c: LvHbaConfig, rng: Rng, ctx?: RunContext<LvHbaConfig>) {
+export function compareLvHba(c: LvHbaConfig, rng: Rng, ctx?: RunReporter) {
   const problem = lvHbaProblem(c);
   const log = (prefix: string) => (p: BilevelTracePoint) => {
     const row: Record<string, number> = {
@@ -446,9 +447,9 @@ function finalOf(t: BilevelTracePoint[]): BilevelTracePoint {
   return t[t.length - 1];
 }
 
-function claimRun(seed: number, n: number, budget: number) {
+function claimRun(seed: number, n: number, budget: number, signal?: AbortSignal) {
   const c = lvHbaSchema.parse({ n, budget, logEvery: 50 });
-  const { lv, vp } = compareLvHba(c, new Rng(seed));
+  const { lv, vp } = compareLvHba(c, new Rng(seed), signalReporter(signal));
   const mid = lv.trace.find((p) => p.oracleCalls >= budget / 2) ?? lv.trace[0];
   return { lv: finalOf(lv.trace), vp: finalOf(vp.trace), mid, start: lv.trace[0] };
 }
@@ -498,8 +499,8 @@ export const lvHbaExperiment = defineExperiment({
   claim: {
     statement:
       'LV-HBA converges to the known solution of the LLC toy (x* = −0.3·1): relative error of x below 1e-2 and still decreasing at the end of the budget (its bias shrinks like 1/c_k), with the lower-level KKT residual near zero.',
-    async fast({ seed }) {
-      const r = claimRun(seed, 20, 16000);
+    async fast({ seed, signal }) {
+      const r = claimRun(seed, 20, 16000, signal);
       const pass = r.lv.relError < 1e-2 && r.lv.relError < r.mid.relError && r.lv.residual < 5e-2;
       return {
         pass,
@@ -513,8 +514,8 @@ export const lvHbaExperiment = defineExperiment({
         summary: `LLC toy n=20, 16000 oracle calls: LV-HBA rel. error ${r.lv.relError.toExponential(2)} (half budget ${r.mid.relError.toExponential(2)}; value-function penalty ${r.vp.relError.toExponential(2)}), LL residual ${r.lv.residual.toExponential(2)}`,
       };
     },
-    async full({ seeds }) {
-      const rs = seeds.map((s) => claimRun(s, 100, 40000));
+    async full({ seeds, signal }) {
+      const rs = seeds.map((s) => claimRun(s, 100, 40000, signal));
       const worst = Math.max(...rs.map((r) => r.lv.relError));
       const worstRes = Math.max(...rs.map((r) => r.lv.residual));
       const base = Math.min(...rs.map((r) => r.vp.relError));

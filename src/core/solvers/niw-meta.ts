@@ -13,10 +13,11 @@
 //   E_q(φ) KL(q_i ‖ N(μ,Σ)) = ½ Σ_k [(V_ik + (m_ik − m₀_k)²)/s_k + log s_k] + const.
 // Few-shot prediction: the local posterior from the support set, its mean (or an average over samples).
 import { z } from 'zod';
-import { defineExperiment, type RunContext } from '../experiment';
+import { defineExperiment } from '../experiment';
 import { encodeNpy } from '../io/npy';
 import { loadProblemFile } from '../io/problem-file';
 import { Rng } from '../rng';
+import { signalReporter, type RunReporter } from './run-reporter';
 
 // ---------------------------------------------------------------------------------------------
 // A 1 → H → H → 1 tanh MLP on a flat parameter vector, with hand-written backpropagation.
@@ -372,7 +373,7 @@ export const niwMetaSchema = z
   .strict();
 export type NiwMetaConfig = z.infer<typeof niwMetaSchema>;
 
-export function compareNiwMeta(c: NiwMetaConfig, rng: Rng, ctx?: RunContext<NiwMetaConfig>) {
+export function compareNiwMeta(c: NiwMetaConfig, rng: Rng, ctx?: RunReporter) {
   const net = mlp(c.hidden);
   const init = initMlp(net, rng.fork());
   const testRng = rng.fork();
@@ -407,8 +408,8 @@ export function compareNiwMeta(c: NiwMetaConfig, rng: Rng, ctx?: RunContext<NiwM
   return { net, niw, maml, niwMse: last(niw.trace).testMse, mamlMse: last(maml.trace).testMse, before, testEpisodes: test.length };
 }
 
-function claimRun(seed: number, over: Partial<NiwMetaConfig>) {
-  return compareNiwMeta(niwMetaSchema.parse(over), new Rng(seed));
+function claimRun(seed: number, over: Partial<NiwMetaConfig>, signal?: AbortSignal) {
+  return compareNiwMeta(niwMetaSchema.parse(over), new Rng(seed), signalReporter(signal));
 }
 
 export const niwMetaExperiment = defineExperiment({
@@ -450,16 +451,16 @@ export const niwMetaExperiment = defineExperiment({
   },
   claim: {
     statement: 'On SineLine few-shot regression, NIW-Meta reaches a lower query MSE after adaptation than MAML-style fine-tuning (first-order MAML) with the same meta-training budget.',
-    async fast({ seed }) {
-      const r = claimRun(seed, { hidden: 20, iterations: 400, testEpisodes: 100, evalEvery: 400 });
+    async fast({ seed, signal }) {
+      const r = claimRun(seed, { hidden: 20, iterations: 400, testEpisodes: 100, evalEvery: 400 }, signal);
       return {
         pass: r.niwMse < r.mamlMse,
         measured: { niw_test_mse: r.niwMse, fomaml_test_mse: r.mamlMse, before_meta_training: r.before.maml },
         summary: `SineLine 10-shot, MLP 1-20-20-1, 400 meta-iterations: query MSE NIW-Meta ${r.niwMse.toFixed(3)} vs first-order MAML ${r.mamlMse.toFixed(3)} (before: ${r.before.maml.toFixed(3)})`,
       };
     },
-    async full({ seeds }) {
-      const rs = seeds.map((s) => claimRun(s, { hidden: 32, iterations: 1000, testEpisodes: 200, evalEvery: 1000 }));
+    async full({ seeds, signal }) {
+      const rs = seeds.map((s) => claimRun(s, { hidden: 32, iterations: 1000, testEpisodes: 200, evalEvery: 1000 }, signal));
       const niw = rs.map((r) => r.niwMse);
       const maml = rs.map((r) => r.mamlMse);
       const mean = (a: number[]) => a.reduce((x, y) => x + y, 0) / a.length;

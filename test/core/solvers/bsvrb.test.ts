@@ -109,3 +109,10 @@ test('claim (fast form) passes for seed 0', async () => {
   const r = await bsvrbExperiment.claim!.fast({ seed: 0 });
   assert.ok(r.pass, r.summary);
 });
+
+test('claim checks of the bilevel group stop on an aborted signal', async () => {
+  const { experiments } = await import('../../../src/core/solvers/experiments-bilevel');
+  const ac = new AbortController();
+  ac.abort();
+  for (const e of experiments) await assert.rejects(e.claim!.fast({ seed: 0, signal: ac.signal }), /cancelled/, e.id);
+});
