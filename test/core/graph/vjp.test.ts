@@ -1,7 +1,8 @@
 // Every op's vector-Jacobian rule against central finite differences (float64 unless noted).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Graph, GraphError } from '../../../src/core/graph/graph';
+import { Graph, GraphError, Tensor } from '../../../src/core/graph/graph';
+import { Rng } from '../../../src/core/rng';
 import * as O from '../../../src/core/graph/ops';
 import * as C from '../../../src/core/graph/composite';
 import { grad } from '../../../src/core/graph/autodiff';
@@ -141,3 +142,24 @@ const secondOrder: [string, () => Promise<unknown>][] = [
   })],
 ];
 for (const [name, run] of secondOrder) test(`grad of grad: ${name}`, async () => void (await run()));
+
+test('binary ops with random broadcast shapes (seeded)', async () => {
+  const rng = new Rng(11);
+  const ops: [string, (a: Tensor, b: Tensor) => Tensor, boolean][] = [
+    ['Add', O.add, false], ['Sub', O.sub, false], ['Mul', O.mul, false], ['Div', O.div, true],
+    ['Pow', O.pow, true], ['Max', O.maximum, false], ['Min', O.minimum, false],
+    ['Where', (a, b) => O.where(O.greater(a, 0), a, b), false],
+  ];
+  for (let trial = 0; trial < 16; trial++) {
+    const rank = 1 + rng.int(3);
+    const full = Array.from({ length: rank }, () => 1 + rng.int(3));
+    // each operand drops some leading axes and sets some dims to 1
+    const operand = () => full.slice(rng.int(rank)).map((d) => (rng.uniform() < 0.4 ? 1 : d));
+    const [name, op, positiveB] = ops[trial % ops.length];
+    const sa = operand(), sb = operand();
+    const distinct = (i: number, r: Rng) => (i % 2 ? 1 : -1) * (0.3 + 0.25 * i) + 0.05 * r.uniform(); // no ties for Max/Min
+    await gradCheck([{ shape: sa, init: name === 'Pow' ? pos : distinct }, { shape: sb, init: positiveB ? pos : (i, r) => 0.11 + distinct(i, r) }], op, { seed: trial }).catch((e: Error) => {
+      throw new Error(`${name} ${JSON.stringify(sa)} x ${JSON.stringify(sb)}: ${e.message}`);
+    });
+  }
+});
