@@ -5,7 +5,7 @@
 import './register-vscode';
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, copyFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, copyFileSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as esbuild from 'esbuild';
@@ -24,6 +24,7 @@ before(async () => {
   ext = mkdtempSync(join(tmpdir(), 'proxlab-cmd-'));
   mkdirSync(join(ext, 'dist'));
   copyFileSync(join(root, 'package.json'), join(ext, 'package.json'));
+  symlinkSync(join(root, 'node_modules'), join(ext, 'node_modules')); // the CLI's externals (onnxruntime-node, ...)
   await esbuild.build({
     entryPoints: [join(root, 'src/cli.ts')],
     outfile: join(ext, 'dist/cli.js'),
@@ -33,7 +34,6 @@ before(async () => {
     target: 'node20',
     external: ['vscode', 'onnxruntime-node', '@huggingface/transformers', '@huggingface/tokenizers', 'sharp', 'playwright-core'],
     logLevel: 'error',
-    nodePaths: [join(root, 'node_modules')],
   });
 });
 
