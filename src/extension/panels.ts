@@ -235,7 +235,7 @@ class RunPanel {
       const timer = setInterval(poll, 1000);
       this.timers.push(timer);
     }
-    if (this.state.view === 'run') this.panel.title = `Run: ${runs[0].info.title ?? runs[0].rec.experiment} ${runs[0].rec.id.slice(-4)}`;
+    if (this.state.view === 'run') this.panel.title = runTitle(runs[0].rec.id, runs[0].info.title);
   }
 
   private stopTails(): void {
@@ -252,6 +252,14 @@ class RunPanel {
     this.subs.forEach((s) => s.dispose());
     this.onDispose(this);
   }
+}
+
+/** Panel title of a run: "cbo · k5eq" (experiment from the id `<date>-<time>-<experiment>-<tail>`), or its title. */
+export function runTitle(runId: string, title?: string): string {
+  const parts = runId.split('-');
+  const tail = parts.at(-1) ?? runId;
+  const experiment = parts.length > 3 ? parts.slice(2, -1).join('-') : 'run';
+  return `${title ?? experiment} · ${tail}`;
 }
 
 export function isPanelState(v: unknown): v is PanelState {
@@ -272,7 +280,7 @@ export class RunPanels implements vscode.WebviewPanelSerializer, vscode.Disposab
   }
 
   open(runId: string): void {
-    this.show({ view: 'run', runIds: [runId] }, `Run ${runId.slice(-4)}`);
+    this.show({ view: 'run', runIds: [runId] }, runTitle(runId));
   }
 
   compare(runIds: string[]): void {

@@ -8,7 +8,7 @@ import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RunStore, writeRunRecord } from '../../src/lab/runs/store';
-import { RunPanels, listArtifacts, isPanelState } from '../../src/extension/panels';
+import { RunPanels, listArtifacts, isPanelState, runTitle } from '../../src/extension/panels';
 import { Services } from '../../src/extension/services';
 import { fakeContext, recorded, reset, window as fakeWindow, FakePanel } from './mock-vscode';
 
@@ -94,7 +94,10 @@ test('run panel: snapshot on ready, incremental metrics, validation, serializer'
   }
 });
 
-test('listArtifacts and isPanelState', () => {
+test('listArtifacts, isPanelState and panel titles', () => {
+  assert.equal(runTitle('20261128-184423-sor-bandit-k5eq'), 'sor-bandit · k5eq');
+  assert.equal(runTitle('20261128-184423-cbo-k5eq', 'CBO'), 'CBO · k5eq');
+  assert.equal(runTitle('odd'), 'run · odd');
   const dir = mkdtempSync(join(tmpdir(), 'proxlab-art-'));
   try {
     assert.deepEqual(listArtifacts(dir), []);
