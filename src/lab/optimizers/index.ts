@@ -5,6 +5,7 @@ import { directionalAttacks } from './directional-attacks';
 import { lastIterateSgd } from './last-iterate-sgd';
 import { lrRefine } from './lr-refine';
 import { normalizedLrgd } from './normalized-lrgd';
+import { harpg, npgIgt } from './npg-harpg';
 import { wgsef } from './wgsef';
 
-export const experiments: Experiment[] = [normalizedLrgd, lastIterateSgd, wgsef, convexReluAdmm, lrRefine, directionalAttacks];
+export const experiments: Experiment[] = [normalizedLrgd, lastIterateSgd, wgsef, convexReluAdmm, lrRefine, directionalAttacks, npgIgt, harpg];

@@ -1,0 +1,122 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Rng } from '../../../src/core/rng';
+import { addScore, doubleIntegrator, expectedReturn, lqg1d, readLqgFile, rewardToGo, rollout, weightedScore } from '../../../src/lab/optimizers/envs/lqg';
+import { harpg, hessianCorrection, npgIgt, optimalReturn, pgEstimate, runPg } from '../../../src/lab/optimizers/npg-harpg';
+import { finiteDiffGrad, maxAbsDiff, metricNames, runForTest, tempDir } from './helpers';
+
+test('closed-form J(K) matches the Monte Carlo mean of discounted returns', () => {
+  const env = doubleIntegrator(15, 0.95);
+  const K = Float64Array.of(-0.5, -0.8);
+  const rng = new Rng(1);
+  const N = 20000;
+  let s = 0;
+  let s2 = 0;
+  for (let i = 0; i < N; i++) {
+    const R = rewardToGo(env, rollout(env, K, rng).rewards)[0];
+    s += R;
+    s2 += R * R;
+  }
+  const mc = s / N;
+  const se = Math.sqrt((s2 / N - mc * mc) / N);
+  assert.ok(Math.abs(mc - expectedReturn(env, K)) < 4 * se, `MC ${mc} ± ${se} vs exact ${expectedReturn(env, K)}`);
+});
+
+test('policy score and its Hessian-vector product match finite differences', () => {
+  const env = doubleIntegrator();
+  const K = Float64Array.of(-0.3, 0.7);
+  const s = Float64Array.of(0.4, -1.2);
+  const a = Float64Array.of(0.9);
+  const logPi = (k: Float64Array) => {
+    const mu = k[0] * s[0] + k[1] * s[1];
+    return -((a[0] - mu) ** 2) / (2 * env.policyStd ** 2);
+  };
+  const g = new Float64Array(2);
+  addScore(env, K, s, a, 1, g);
+  assert.ok(maxAbsDiff(g, finiteDiffGrad(logPi, K)) < 1e-6);
+  // ∇²Φ_τ v for a fixed trajectory = directional derivative of ∇Φ_τ; B̂v − g·(scoreSumᵀv) isolates it
+  const tr = rollout(env, K, new Rng(2));
+  const v = Float64Array.of(0.3, -0.2);
+  const w = rewardToGo(env, tr.rewards);
+  const eps = 1e-6;
+  const gp = weightedScore(env, K.map((x, i) => x + eps * v[i]), tr, w);
+  const gm = weightedScore(env, K.map((x, i) => x - eps * v[i]), tr, w);
+  const hvpFd = gp.map((x, i) => (x - gm[i]) / (2 * eps));
+  const full = hessianCorrection(env, K, tr, v, 'gpomdp');
+  const gradPhi = weightedScore(env, K, tr, w);
+  const scoreSum = weightedScore(env, K, tr, new Float64Array(env.horizon).fill(1));
+  const dot = scoreSum[0] * v[0] + scoreSum[1] * v[1];
+  const hvp = full.map((x, i) => x - gradPhi[i] * dot);
+  assert.ok(maxAbsDiff(hvp, hvpFd) < 1e-5, `${[...hvp]} vs ${[...hvpFd]}`);
+});
+
+test('GPOMDP estimate is unbiased for ∇J on lqg1d', () => {
+  const env = lqg1d();
+  const k = -0.4;
+  const rng = new Rng(3);
+  const N = 40000;
+  let s = 0;
+  let s2 = 0;
+  for (let i = 0; i < N; i++) {
+    const g = pgEstimate(env, Float64Array.of(k), rollout(env, Float64Array.of(k), rng), 'gpomdp')[0];
+    s += g;
+    s2 += g * g;
+  }
+  const m = s / N;
+  const se = Math.sqrt((s2 / N - m * m) / N);
+  const exact = (expectedReturn(env, Float64Array.of(k + 1e-5)) - expectedReturn(env, Float64Array.of(k - 1e-5))) / 2e-5;
+  assert.ok(Math.abs(m - exact) < 4 * se, `MC ${m} ± ${se} vs exact ${exact}`);
+});
+
+test('optimal return: K* of lqg1d is a maximizer of the exact return', () => {
+  const env = lqg1d();
+  const { K, J } = optimalReturn(env);
+  assert.ok(K[0] < -0.3 && K[0] > -1, `K* = ${K[0]}`);
+  for (const d of [-0.01, 0.01]) assert.ok(expectedReturn(env, Float64Array.of(K[0] + d)) <= J);
+});
+
+test('every method spends exactly the trajectory budget', () => {
+  const env = lqg1d();
+  for (const method of ['vanilla', 'npg-igt', 'harpg', 'n-harpg'] as const) {
+    let last = 0;
+    let calls = 0;
+    runPg(env, { method, trajectories: 37, batch: 2, schedule: { step0: 0.01, stepPower: 1, momentumPower: 1, momentumFloor: 0.1 }, estimator: 'reinforce', thetaClip: 5, theta0: -0.1 }, new Rng(4), (used) => {
+      assert.ok(used >= last);
+      last = used;
+      calls++;
+    });
+    assert.equal(last, 37, method);
+    assert.ok(calls > 0);
+  }
+});
+
+test('experiments run on an LQG file, log returns for method and baseline; bad files are rejected', async () => {
+  const dir = tempDir();
+  const p = join(dir, 'sys.json');
+  writeFileSync(p, JSON.stringify({ A: [[0.9]], B: [[1]], q: 1, r: 0.5, noiseStd: 0.1, policyStd: 0.3 }));
+  const env = readLqgFile(p, 10, 0.99);
+  assert.equal(env.n, 1);
+  assert.equal(env.r, 0.5);
+  for (const [exp, name] of [[npgIgt, 'npg-igt'], [harpg, 'n-harpg']] as const) {
+    const run = await runForTest(exp, { envFile: p, horizon: 10, trajectories: 60, seeds: 2, tuneSeeds: 1, stepGrid: [0.01, 0.1] });
+    const names = metricNames(run);
+    for (const k of [`${name}/charts/episodic_return`, `${name}/optimality_gap`, 'vanilla/charts/episodic_return', 'wall_s']) assert.ok(names.has(k), k);
+    assert.ok(run.artifacts.has('gap_curves.npy'));
+  }
+  writeFileSync(join(dir, 'bad.json'), JSON.stringify({ A: [[1, 0], [0, 1]], B: [[1]] }));
+  await assert.rejects(runForTest(npgIgt, { envFile: join(dir, 'bad.json') }), /envFile: "B" .* is 1×1, expected 2×m/);
+  writeFileSync(join(dir, 'neg.json'), JSON.stringify({ A: [[1]], B: [[1]], policyStd: 0 }));
+  assert.throws(() => readLqgFile(join(dir, 'neg.json'), 5, 1), /"policyStd" .* must be a positive number/);
+});
+
+test('N-PG-IGT claim (fast form) holds for seed 0', async () => {
+  const r = await npgIgt.claim!.fast({ seed: 0 });
+  assert.ok(r.pass, r.summary);
+});
+
+test('N-HARPG claim (fast form) holds for seed 0', async () => {
+  const r = await harpg.claim!.fast({ seed: 0 });
+  assert.ok(r.pass, r.summary);
+});
