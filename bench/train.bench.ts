@@ -2,7 +2,7 @@
 // AdamW, fp32, same threads), achieved GFLOP/s over ORT's own MatMul GFLOP/s, peak RSS of both.
 // Every figure is measured in this run; each configuration runs in its own child process so its
 // peak RSS is its own. Prints one JSON line per figure.
-//   npx tsx bench/train.bench.ts [--quick] [--family gpt2|llama] [--steps N] [--threads 1,2] [--repeat 2]
+//   npx tsx bench/train.bench.ts [--quick] [--family gpt2|llama] [--steps N] [--threads 1,2] [--repeat 2] [--configs small,large]
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -67,12 +67,13 @@ async function main(): Promise<void> {
   const quick = args.includes('--quick');
   const family = flag('--family', 'gpt2') as 'gpt2' | 'llama';
   const threadList = flag('--threads', '1,2').split(',').map(Number);
+  const only = flag('--configs', 'small,large').split(',');
   const configs = quick
     ? [{ name: 'tiny', dModel: 128, layers: 2, heads: 4, vocab: 1024, ctx: 64, batch: 8, steps: 3 }]
     : [
         { name: 'small', dModel: 256, layers: 4, heads: 4, vocab: 4096, ctx: 128, batch: 16, steps: Number(flag('--steps', '5')) },
         { name: 'large', dModel: 512, layers: 8, heads: 8, vocab: 8192, ctx: 256, batch: 8, steps: Number(flag('--steps', '3')) },
-      ];
+      ].filter((c) => only.includes(c.name));
   // optimizer placement: inside the step graph vs a vectorized JS loop outside (alternating steps)
   {
     const c = configs[0];
