@@ -1,12 +1,15 @@
 // NIW-Meta: hierarchical Bayesian few-shot meta-learning with a Normal-Inverse-Wishart global
-// variable (Kim & Hospedales, arXiv 2306.09702; spec optimizers.md §23), beside first-order MAML.
+// variable (Kim & Hospedales, arXiv 2306.09702; spec optimizers.md §23), beside MAML fine-tuning
+// (second-order MAML by default, first-order on request).
 //
 // Model: φ = (μ, Σ) ~ NIW; per-episode weights θ_i ~ N(μ, Σ); episode data D_i ~ p(D_i | θ_i)
 // (Gaussian likelihood of an MLP regressor, noise variance σ²). Variational q(φ) = NIW(m₀, l₀, Λ, n₀)
 // with diagonal Λ; we parametrize E_q[Σ⁻¹] = n₀Λ⁻¹ = diag(1/s), so the learned globals are (m₀, s).
-// Episode step (the "one-time iterate", spec's implementable reading; the official code is not
-// released): the local posterior q_i = N(m_i, V_i) has
-//   m_i ≈ argmin_θ −log p(D_i|θ) + ½ Σ_k (θ_k − m₀_k)²/s_k   (a few steps from m₀),
+// Episode step (the "one-time iterate"; the official code is not released, so this is our reading):
+// the local posterior q_i = N(m_i, V_i) has
+//   m_i ≈ argmin_θ −log p(D_i|θ) + ½ Σ_k (θ_k − m₀_k)²/s_k   (a few steps from m₀: damped diagonal
+//         Newton steps on the quadratic approximation, i.e. its closed-form minimizer re-linearized,
+//         or plain gradient steps),
 //   V_i = diag(1/(H_i + 1/s))                                  (Laplace, Gauss–Newton diagonal H_i),
 // and the global update follows the episode ELBO's gradient with (m_i, V_i) held fixed (envelope
 // theorem at the local optimum), so no graph of the inner steps is kept:
