@@ -8,7 +8,7 @@ import * as vscode from 'vscode';
 import type { RunRecord } from '../lab/runs/store';
 import { makeNonce, panelHtml } from './html';
 import { lab } from './lab';
-import { emptyBatch, parseFromWebview, rowsToBatch, type ArtifactInfo, type PanelState, type RunInfo, type ToWebview } from './protocol';
+import { parseFromWebview, rowsToBatch, type ArtifactInfo, type PanelState, type RunInfo, type ToWebview } from './protocol';
 import type { Services } from './services';
 
 export const PANEL_VIEW_TYPE = 'proxlab.runPanel';
@@ -209,7 +209,7 @@ class RunPanel {
         }, 1000),
       );
     } else {
-      this.post({ type: 'init', view: 'compare', runs: runs.map((r) => ({ run: r.info, metrics: rowsToBatch(initialMetrics.get(r.rec.id) ?? []) ?? emptyBatch() })) });
+      this.post({ type: 'init', view: 'compare', runs: runs.map((r) => ({ run: r.info, metrics: rowsToBatch(initialMetrics.get(r.rec.id) ?? []) })) });
     }
     // Status, progress, summary and artifacts: re-read run.json while any run is live.
     for (const r of runs) {

@@ -202,7 +202,3 @@ export function rowsToBatch(rows: unknown[]): MetricsBatch {
   });
   return batch;
 }
-
-export function emptyBatch(): MetricsBatch {
-  return { step: [], time: [], values: {} };
-}
