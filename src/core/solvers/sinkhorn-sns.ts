@@ -528,9 +528,11 @@ interface SnsFigures {
   snsConverged: boolean;
   sinkhornConverged: boolean;
   passRatio: number;
+  /** Sinkhorn wall time over SNS wall time, measured side by side in one process. */
+  wallRatio: number;
 }
 
-function snsFigures(cfg: SinkhornSnsConfig, seed: number): SnsFigures {
+export function snsFigures(cfg: SinkhornSnsConfig, seed: number): SnsFigures {
   const problem = randomPointClouds(new Rng(seed), cfg.n, cfg.m);
   const cmp = compareSnsSinkhorn(problem, cfg);
   return {
@@ -541,6 +543,7 @@ function snsFigures(cfg: SinkhornSnsConfig, seed: number): SnsFigures {
     snsConverged: cmp.sns.converged,
     sinkhornConverged: cmp.sinkhorn.converged,
     passRatio: cmp.sinkhorn.passes / Math.max(1, cmp.sns.passes),
+    wallRatio: cmp.sinkhorn.trace.at(-1)!.wall_s / Math.max(1e-9, cmp.sns.trace.at(-1)!.wall_s),
   };
 }
 
@@ -583,6 +586,7 @@ export const sinkhornSnsExperiment = defineExperiment({
           min_iteration_ratio: minRatio,
           mean_iteration_ratio: all.reduce((s, f) => s + f.ratio, 0) / all.length,
           mean_pass_ratio: all.reduce((s, f) => s + f.passRatio, 0) / all.length,
+          mean_wall_ratio: all.reduce((s, f) => s + f.wallRatio, 0) / all.length,
           mean_sns_iterations: all.reduce((s, f) => s + f.snsIterations, 0) / all.length,
           mean_sinkhorn_iterations: all.reduce((s, f) => s + f.sinkhornIterations, 0) / all.length,
           max_plan_l1: maxPlan,
