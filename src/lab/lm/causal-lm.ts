@@ -3,9 +3,10 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { MODEL_FILE, readConfig } from './hf-folder';
-import type { LlamaConfig } from './llama/config';
+import { MODEL_FILE, readConfig, readOnnxWeights } from './hf-folder';
+import type { LlamaConfig, Weights } from './llama/config';
 import { pastKeyName, pastValueName, presentKeyName, presentValueName } from './onnx/llama-onnx';
+import { buildSamplerOnnx, type SamplerMode } from './onnx/sampler-onnx';
 import { loadTokenizer, type LoadedTokenizer } from './tokenizer/load';
 
 export interface LoadOptions {
@@ -22,11 +23,15 @@ export interface ForwardResult {
 }
 
 export class CausalLm {
+  private samplers = new Map<string, Promise<ort.InferenceSession>>();
+  private weights: Weights | null = null;
+
   private constructor(
     readonly dir: string,
     readonly config: LlamaConfig,
     readonly tokenizer: LoadedTokenizer,
     readonly session: ort.InferenceSession,
+    private readonly sessionOptions: ort.InferenceSession.SessionOptions,
   ) {}
 
   static async load(dir: string, opts: LoadOptions = {}): Promise<CausalLm> {
@@ -34,15 +39,28 @@ export class CausalLm {
     const modelPath = join(dir, MODEL_FILE);
     if (!existsSync(modelPath)) throw new Error(`${modelPath}: not found`);
     const tokenizer = loadTokenizer(dir);
-    const session = await ort.InferenceSession.create(modelPath, {
+    const sessionOptions: ort.InferenceSession.SessionOptions = {
       graphOptimizationLevel: 'all',
       executionMode: 'sequential',
       ...(opts.threads ? { intraOpNumThreads: opts.threads, interOpNumThreads: 1 } : {}),
-    });
+    };
+    const session = await ort.InferenceSession.create(modelPath, sessionOptions);
     for (const name of ['input_ids', 'attention_mask', pastKeyName(0)]) {
       if (!session.inputNames.includes(name)) throw new Error(`${modelPath}: input ${name} missing (inputs: ${session.inputNames.join(', ')})`);
     }
-    return new CausalLm(dir, config, tokenizer, session);
+    return new CausalLm(dir, config, tokenizer, session, sessionOptions);
+  }
+
+  /** The decode-loop model (onnx/sampler-onnx.ts) for a sampling mode, built from the weights on first use. */
+  samplerSession(mode: SamplerMode): Promise<ort.InferenceSession> {
+    const key = mode.kind === 'greedy' ? 'greedy' : `sample:${mode.k}`;
+    let s = this.samplers.get(key);
+    if (!s) {
+      this.weights ??= readOnnxWeights(join(this.dir, MODEL_FILE), this.config);
+      s = ort.InferenceSession.create(buildSamplerOnnx(this.config, this.weights, mode), this.sessionOptions);
+      this.samplers.set(key, s);
+    }
+    return s;
   }
 
   get vocabSize(): number {
@@ -95,5 +113,7 @@ export class CausalLm {
 
   async dispose(): Promise<void> {
     await this.session.release();
+    for (const s of this.samplers.values()) await (await s).release();
+    this.samplers.clear();
   }
 }

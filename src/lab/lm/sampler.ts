@@ -5,8 +5,10 @@
 // per new token with the cache; each row draws from its own Rng stream (forked from the seed), so
 // a row's sample depends on the seed and its position, not on the rest of the batch.
 // Filters, in this order: temperature, top-k, top-p (nucleus; Holtzman et al. 2020).
+import * as ort from 'onnxruntime-node';
 import { Rng } from '../../core/rng';
 import type { CausalLm } from './causal-lm';
+import { samplerPastName } from './onnx/sampler-onnx';
 
 export interface SampleOptions {
   maxNewTokens?: number;
@@ -189,8 +191,11 @@ export function sampleToken(row: Float32Array, o: { temperature: number; topK: n
   return { token: idx[k], logprob: Math.log(w[k] / z) };
 }
 
-/** Sample continuations of token-id prompts, all rows in one batch. */
-export async function generate(lm: CausalLm, prompts: number[][], options: SampleOptions = {}): Promise<Generation[]> {
+/**
+ * Reference sampler: one forward per new token from JavaScript, sampling with sampleToken.
+ * Same contract as generate(); kept to cross-check the in-graph loop and for models without one.
+ */
+export async function generateStepwise(lm: CausalLm, prompts: number[][], options: SampleOptions = {}): Promise<Generation[]> {
   const o = validateSampleOptions(options);
   if (prompts.length === 0) return [];
   for (const [i, p] of prompts.entries()) if (p.length === 0) throw new Error(`prompts[${i}]: empty prompt (start it with the BOS token)`);
@@ -257,6 +262,91 @@ export async function generate(lm: CausalLm, prompts: number[][], options: Sampl
     out = await lm.forward(next, B, 1, mask, pos, out.present, 1);
   }
   return results;
+}
+
+/**
+ * Sample continuations of token-id prompts, all rows in one batch: one prefill forward, then the
+ * whole decoding loop in one onnxruntime call (onnx/sampler-onnx.ts). Rows draw their uniforms
+ * from their own Rng streams (forked from the seed), so a row's sample does not depend on the
+ * rest of the batch.
+ */
+export async function generate(lm: CausalLm, prompts: number[][], options: SampleOptions = {}): Promise<Generation[]> {
+  const o = validateSampleOptions(options);
+  if (prompts.length === 0) return [];
+  for (const [i, p] of prompts.entries()) if (p.length === 0) throw new Error(`prompts[${i}]: empty prompt (start it with the BOS token)`);
+  const stopList = o.stopTokens.length ? o.stopTokens : lm.tokenizer.eosId !== null ? [lm.tokenizer.eosId] : [-1];
+  const B = prompts.length;
+  const V = lm.vocabSize;
+  const N = o.maxNewTokens;
+  const maxLen = Math.max(...prompts.map((p) => p.length));
+  if (maxLen + N > lm.config.max_position_embeddings) {
+    throw new Error(`prompt (${maxLen} tokens) + maxNewTokens (${N}) exceeds the model's ${lm.config.max_position_embeddings} positions`);
+  }
+  const padId = BigInt(lm.tokenizer.padId ?? 0);
+  const ids = new BigInt64Array(B * maxLen).fill(padId);
+  const positions = new BigInt64Array(B * maxLen);
+  const mask = new BigInt64Array(B * maxLen);
+  prompts.forEach((p, b) => {
+    const pad = maxLen - p.length;
+    for (let j = 0; j < p.length; j++) {
+      ids[b * maxLen + pad + j] = BigInt(p[j]);
+      positions[b * maxLen + pad + j] = BigInt(j);
+      mask[b * maxLen + pad + j] = 1n;
+    }
+  });
+  const pre = await lm.forward(ids, B, maxLen, mask, positions, null, 1);
+  const last = new Float32Array(B * V);
+  for (let b = 0; b < B; b++) last.set(pre.logits.subarray((b * pre.keptPositions + pre.keptPositions - 1) * V, (b * pre.keptPositions + pre.keptPositions) * V), b * V);
+  const greedy = o.temperature === 0;
+  const k = o.topK > 0 ? Math.min(o.topK, V) : V;
+  const session = await lm.samplerSession(greedy ? { kind: 'greedy' } : { kind: 'sample', k });
+  const feeds: Record<string, ort.Tensor> = {
+    logits0: new ort.Tensor('float32', last, [B, V]),
+    attention_mask: new ort.Tensor('int64', mask, [B, maxLen]),
+    next_position: new ort.Tensor('int64', BigInt64Array.from(prompts, (p) => BigInt(p.length)), [B, 1]),
+    done: new ort.Tensor('bool', new Uint8Array(B), [B]),
+    max_steps: new ort.Tensor('int64', BigInt64Array.of(BigInt(N)), []),
+    stop_ids: new ort.Tensor('int64', BigInt64Array.from(stopList, (t) => BigInt(t)), [stopList.length]),
+  };
+  for (let i = 0; i < lm.config.num_hidden_layers; i++) {
+    feeds[samplerPastName(i, 'key')] = pre.present[2 * i];
+    feeds[samplerPastName(i, 'value')] = pre.present[2 * i + 1];
+  }
+  if (!greedy) {
+    const root = new Rng(o.seed);
+    const rngs = prompts.map(() => root.fork());
+    const noise = new Float32Array(N * B * k);
+    for (let b = 0; b < B; b++) {
+      for (let s = 0; s < N; s++) {
+        const off = (s * B + b) * k;
+        // uniforms strictly inside (0, 1) in float32, so -log(-log u) is finite
+        for (let j = 0; j < k; j++) noise[off + j] = Math.min(Math.max(rngs[b].uniform(), 1e-12), 0.99999994);
+      }
+    }
+    feeds.noise = new ort.Tensor('float32', noise, [N, B, k]);
+    feeds.temperature = new ort.Tensor('float32', Float32Array.of(o.temperature), []);
+    feeds.top_p = new ort.Tensor('float32', Float32Array.of(o.topP), []);
+  }
+  const out = await session.run(feeds);
+  const steps = out.tokens.dims[0];
+  const tokens = out.tokens.data as BigInt64Array;
+  const lps = out.logprobs.data as Float32Array;
+  const slps = out.sampling_logprobs.data as Float32Array;
+  const stops = new Set(stopList);
+  return prompts.map((_, b) => {
+    const g: Generation = { tokens: [], logprobs: [], samplingLogprobs: [], finishReason: 'length' };
+    for (let s = 0; s < steps; s++) {
+      const t = Number(tokens[s * B + b]);
+      g.tokens.push(t);
+      g.logprobs.push(lps[s * B + b]);
+      g.samplingLogprobs.push(slps[s * B + b]);
+      if (stops.has(t)) {
+        g.finishReason = 'stop';
+        break;
+      }
+    }
+    return g;
+  });
 }
 
 export interface ScoreResult {

@@ -11,7 +11,7 @@ import { CausalLm } from '../../../src/lab/lm/causal-lm';
 import { exportHfFolder, importHfFolder, writeSafetensors } from '../../../src/lab/lm/hf-folder';
 import { llamaConfig } from '../../../src/lab/lm/llama/config';
 import { initLlamaWeights } from '../../../src/lab/lm/llama/weights';
-import { generate, sampleToken, score, scoreUnder } from '../../../src/lab/lm/sampler';
+import { generate, generateStepwise, logSumExp, sampleToken, score, scoreUnder } from '../../../src/lab/lm/sampler';
 import { trainByteLevelBpe, writeTokenizerFiles } from '../../../src/lab/lm/tokenizer/bpe-trainer';
 import { referenceLogits } from './llama-reference';
 
@@ -123,6 +123,40 @@ test('KV-cache sampling: cached log-probs equal full-recompute scores; batches e
   assert.deepEqual(both.policy, both.reference);
   await assert.rejects(generate(lm, prompts, { topP: 0 }), /topP: expected a number in \(0, 1\], got 0/);
   await assert.rejects(generate(lm, prompts, { maxNewTokens: 100 }), /exceeds the model's 64 positions/);
+  await lm.dispose();
+});
+
+test('in-graph decode loop agrees with the stepwise JavaScript sampler and samples the right distribution', async () => {
+  const lm = await CausalLm.load(freshExport('loop'));
+  const prompts = ['The', 'It was a long day in the city'].map((p) => lm.tokenizer.encodeWithSpecials(p));
+  const loop = await generate(lm, prompts, { maxNewTokens: 12, temperature: 0, stopTokens: [9999] });
+  const steps = await generateStepwise(lm, prompts, { maxNewTokens: 12, temperature: 0, stopTokens: [9999] });
+  for (let i = 0; i < prompts.length; i++) {
+    assert.deepEqual(loop[i].tokens, steps[i].tokens);
+    for (let t = 0; t < 12; t++) assert.ok(Math.abs(loop[i].logprobs[t] - steps[i].logprobs[t]) < 1e-4);
+  }
+  // First-token frequencies over 600 rows vs the model's top-3 distribution at temperature 0.7.
+  const p = prompts[1];
+  const pre = await lm.forward(BigInt64Array.from(p.map(BigInt)), 1, p.length, new BigInt64Array(p.length).fill(1n), BigInt64Array.from(p.map((_, i) => BigInt(i))), null, 1);
+  const row = pre.logits.slice(0, 300);
+  const top = Array.from(row.keys()).sort((a, b) => row[b] - row[a]).slice(0, 3);
+  const scaled = Float32Array.from(top, (t) => row[t] / 0.7);
+  const z = logSumExp(scaled);
+  const n = 600;
+  const gens = await generate(lm, Array.from({ length: n }, () => p), { maxNewTokens: 1, temperature: 0.7, topK: 3, seed: 5, stopTokens: [9999] });
+  top.forEach((t, j) => {
+    const freq = gens.filter((g) => g.tokens[0] === t).length / n;
+    const prob = Math.exp(scaled[j] - z);
+    assert.ok(Math.abs(freq - prob) < 4 * Math.sqrt((prob * (1 - prob)) / n) + 0.01, `token ${t}: ${freq} vs ${prob}`);
+    const g = gens.find((x) => x.tokens[0] === t);
+    if (g) assert.ok(Math.abs(g.samplingLogprobs[0] - Math.log(prob)) < 1e-4);
+  });
+  assert.equal(gens.filter((g) => !top.includes(g.tokens[0])).length, 0);
+  // The loop stops as soon as every row has emitted a stop id.
+  const first = loop[0].tokens[0];
+  const early = await generate(lm, [prompts[0]], { maxNewTokens: 12, temperature: 0, stopTokens: [first] });
+  assert.deepEqual(early[0].tokens, [first]);
+  assert.equal(early[0].finishReason, 'stop');
   await lm.dispose();
 });
 

@@ -6,7 +6,7 @@ import { onnx } from 'onnx-proto';
 export const EXPORT_OPSET = 18;
 export const ELEM = { float32: 1, int64: 7, bool: 9, float16: 10, bfloat16: 16 } as const;
 
-type AttrValue = number | number[] | { float: number } | { tensor: onnx.ITensorProto };
+type AttrValue = number | number[] | { float: number } | { tensor: onnx.ITensorProto } | { graph: onnx.IGraphProto };
 export type Dim = number | string;
 
 export class OnnxGraphBuilder {
@@ -17,8 +17,11 @@ export class OnnxGraphBuilder {
   private counter = 0;
   private constCache = new Map<string, string>();
 
+  /** `scope` prefixes every generated name (a Loop body must not reuse outer names). */
+  constructor(private readonly scope = '') {}
+
   private fresh(prefix: string): string {
-    return `${prefix}_${this.counter++}`;
+    return `${this.scope}${prefix}_${this.counter++}`;
   }
 
   /** Add one node; returns its output names. Integer attributes are ints, `{float: x}` floats. */
@@ -29,6 +32,7 @@ export class OnnxGraphBuilder {
       if (typeof v === 'number') return { name, type: T.INT, i: v };
       if (Array.isArray(v)) return { name, type: T.INTS, ints: v };
       if ('float' in v) return { name, type: T.FLOAT, f: v.float };
+      if ('graph' in v) return { name, type: T.GRAPH, g: v.graph };
       return { name, type: T.TENSOR, t: v.tensor };
     });
     this.nodes.push({ opType, input: inputs, output: outs, name: this.fresh(`n_${opType}`), attribute });
@@ -85,6 +89,18 @@ export class OnnxGraphBuilder {
     return name;
   }
 
+  /** A bool scalar initializer. */
+  scalarBool(v: boolean): string {
+    const key = `b:${v}`;
+    let name = this.constCache.get(key);
+    if (!name) {
+      name = this.fresh('const_bool');
+      this.initializers.push({ name, dataType: ELEM.bool, dims: [], rawData: Uint8Array.of(v ? 1 : 0) });
+      this.constCache.set(key, name);
+    }
+    return name;
+  }
+
   input(name: string, elem: number, dims: Dim[]): string {
     this.inputs.push(valueInfo(name, elem, dims));
     return name;
@@ -94,12 +110,22 @@ export class OnnxGraphBuilder {
     this.outputs.push(valueInfo(name, elem, dims));
   }
 
-  encode(graphName: string, producer = 'proxlab'): Uint8Array {
+  /** The graph (e.g. a Loop body, whose inputs/outputs are declared with input()/output()). */
+  graph(graphName: string): onnx.IGraphProto {
+    return { name: graphName, node: this.nodes, input: this.inputs, output: this.outputs, initializer: this.initializers };
+  }
+
+  /** Make `value` available under the graph-output name `name` (an Identity node). */
+  alias(value: string, name: string): void {
+    this.nodes.push({ opType: 'Identity', input: [value], output: [name], name: this.fresh('n_alias') });
+  }
+
+  encode(graphName: string, producer = 'proxlab', opset = EXPORT_OPSET): Uint8Array {
     const model: onnx.IModelProto = {
-      irVersion: 8,
+      irVersion: opset >= 21 ? 10 : 8,
       producerName: producer,
-      opsetImport: [{ domain: '', version: EXPORT_OPSET }],
-      graph: { name: graphName, node: this.nodes, input: this.inputs, output: this.outputs, initializer: this.initializers },
+      opsetImport: [{ domain: '', version: opset }],
+      graph: this.graph(graphName),
     };
     return onnx.ModelProto.encode(onnx.ModelProto.create(model)).finish();
   }
