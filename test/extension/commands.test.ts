@@ -190,3 +190,18 @@ test('a run that dies shows its error with an Open Run button', { skip: cbo ? fa
     dispose();
   }
 });
+
+test('Run Optimizer offers only solver and optimizer experiments', async () => {
+  const { run, dispose } = setup();
+  try {
+    recorded.quickPickAnswers.push(() => undefined);
+    await run('proxlab.runOptimizer');
+    const items = (recorded.quickPickItems[0] as any[]).filter((i) => i.exp);
+    assert.ok(items.length > 0);
+    for (const i of items) assert.ok(['solver', 'optimizer'].includes(i.exp.kind), `${i.label} is ${i.exp.kind}`);
+    const separators = (recorded.quickPickItems[0] as any[]).filter((i) => i.kind === -1).map((i) => i.label);
+    assert.ok(separators.every((l) => l === 'Solvers' || l === 'Optimizers'), `groups: ${separators}`);
+  } finally {
+    dispose();
+  }
+});
