@@ -226,7 +226,7 @@ export const normalizedLrgd = defineExperiment({
     statement:
       'On linearly separable data, Normalized LR+GD (step γ/f(x)) reaches zero training errors in fewer iterations than LR+GD at the same moderate step size γ ∈ {0.1, 1, 10}; LR+GD with γ → ∞ behaves like the batch perceptron.',
     async fast({ seed }) {
-      const maxIters = 20000;
+      const maxIters = 10000;
       const ds = separableBlobs(new Rng(seed), 500, 10, 0.01, 10);
       const by = iterationsToSeparate(ds, [...CLAIM_GAMMAS, 10000], maxIters);
       const measured: Record<string, number> = {};

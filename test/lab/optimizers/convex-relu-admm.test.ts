@@ -67,8 +67,3 @@ test('experiment on a JSON dataset logs ADMM and SGD traces and writes artifacts
   writeFileSync(join(dir, 'bad.json'), JSON.stringify({ X, y: [1, 2] }));
   await assert.rejects(runForTest(convexReluAdmm, { dataX: join(dir, 'bad.json') }), /dataY: .*2 targets but X has 24 rows/);
 });
-
-test('claim (fast form) holds for seed 0', async () => {
-  const r = await convexReluAdmm.claim!.fast({ seed: 0 });
-  assert.ok(r.pass, r.summary);
-});

@@ -76,8 +76,3 @@ test('experiment on a surrogate file: traces per method, artifacts; malformed fi
   writeFileSync(join(dir, 'junk.json'), '{"layers": [');
   assert.throws(() => readMlpFile(join(dir, 'junk.json'), 2), /surrogateFile: cannot read .* as JSON/);
 });
-
-test('claim (fast form) holds for seed 0', async () => {
-  const r = await directionalAttacks.claim!.fast({ seed: 0 });
-  assert.ok(r.pass, r.summary);
-});

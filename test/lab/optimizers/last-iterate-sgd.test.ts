@@ -84,8 +84,3 @@ test('wrong-shaped y file gives a clear error', async () => {
 test('strongly-convex schedule without μ is rejected', async () => {
   await assert.rejects(runForTest(lastIterateSgd, { n: 50, d: 3, schedule: 'strongly-convex', horizons: [10, 20] }), /need mu > 0/);
 });
-
-test('claim (fast form) holds for seed 0', async () => {
-  const r = await lastIterateSgd.claim!.fast({ seed: 0 });
-  assert.ok(r.pass, r.summary);
-});

@@ -72,8 +72,3 @@ test('experiment on .npy data logs every schedule per model and writes the sched
   assert.deepEqual(readNpyFile(run.artifacts.get('mlp_schedules.npy')!).shape, [5, 60]);
   await assert.rejects(runForTest(lrRefine, { dataX: join(dir, 'X.npy'), dataY: join(dir, 'nope.npy') }), /dataY: .*nope.npy.*cannot read/);
 });
-
-test('claim (fast form) holds for seed 0', async () => {
-  const r = await lrRefine.claim!.fast({ seed: 0 });
-  assert.ok(r.pass, r.summary);
-});

@@ -64,8 +64,3 @@ test('bad label file is rejected with a clear error', async () => {
   writeFileSync(p, JSON.stringify({ X: [[1, 2], [3, 4]], y: [1, 3] }));
   await assert.rejects(runForTest(normalizedLrgd, { dataX: p }), /dataY: .*binary labels/);
 });
-
-test('claim (fast form) holds for seed 0', async () => {
-  const r = await normalizedLrgd.claim!.fast({ seed: 0 });
-  assert.ok(r.pass, r.summary);
-});

@@ -110,13 +110,3 @@ test('experiments run on an LQG file, log returns for method and baseline; bad f
   writeFileSync(join(dir, 'neg.json'), JSON.stringify({ A: [[1]], B: [[1]], policyStd: 0 }));
   assert.throws(() => readLqgFile(join(dir, 'neg.json'), 5, 1), /"policyStd" .* must be a positive number/);
 });
-
-test('N-PG-IGT claim (fast form) holds for seed 0', async () => {
-  const r = await npgIgt.claim!.fast({ seed: 0 });
-  assert.ok(r.pass, r.summary);
-});
-
-test('N-HARPG claim (fast form) holds for seed 0', async () => {
-  const r = await harpg.claim!.fast({ seed: 0 });
-  assert.ok(r.pass, r.summary);
-});

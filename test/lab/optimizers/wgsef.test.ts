@@ -118,8 +118,3 @@ test('experiment on .npy data: both methods reach k groups, metrics and artifact
   await assert.rejects(runForTest(wgsef, { dataX: join(dir, 'X.npy'), dataY: join(dir, 'y.npy'), groupSize: 4 }), /groupSize: 4 does not divide the 30 columns/);
   await assert.rejects(runForTest(wgsef, { dataX: join(dir, 'X.npy'), dataY: join(dir, 'y.npy'), groupSize: 3, k: 11 }), /k: preset sparsity 11 exceeds the number of groups 10/);
 });
-
-test('claim (fast form) holds for seed 0', async () => {
-  const r = await wgsef.claim!.fast({ seed: 0 });
-  assert.ok(r.pass, r.summary);
-});
