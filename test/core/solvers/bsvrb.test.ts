@@ -105,6 +105,12 @@ test('experiment: logs both estimators, writes artifacts, reads problems from JS
   await assert.rejects(runInProcess(bsvrbExperiment, { runsDir, config: { problemFile: join(dir, 'p.json'), blocks: 5 } }), /blocks \(5\) must not exceed the number of tasks \(3\)/);
 });
 
+test('BSVRB-v2 (Hessian-vector products only) also lowers the hypergradient error against plain sampling', async () => {
+  const { compareBsvrb, bsvrbSchema } = await import('../../../src/core/solvers/bsvrb');
+  const r = compareBsvrb(bsvrbSchema.parse({ n: 60, nVal: 30, d: 4, tasks: 6, blocks: 2, batch: 8, iterations: 200, evalEvery: 20, version: 'v2' }), new Rng(5));
+  assert.ok(r.bsvrbError < 0.7 * r.plainError, `v2 ${r.bsvrbError} vs plain ${r.plainError}`);
+});
+
 test('claim (fast form) passes for seed 0', async () => {
   const r = await bsvrbExperiment.claim!.fast({ seed: 0 });
   assert.ok(r.pass, r.summary);
