@@ -38,9 +38,8 @@
  * for (let t = 0; t < total; t++) await step.run({ input_ids }, { lr: lr(t) });  // -> { loss, gradNorm }
  * saveSafetensors('model.safetensors', params);
  * ```
- * After each run `params.get(name).data` holds the updated values: parameter and optimizer-state
- * buffers are double-buffered (ORT writes the new values into the spare buffer, then they swap),
- * so re-read `.data` after a step instead of keeping an old reference.
+ * After each run `params.get(name).data` holds the updated values in a new Float32Array (the one
+ * ORT returned), so re-read `.data` after a step instead of keeping an old reference.
  *
  * Alignment methods (specs/alignment.md §0.3) use nn/lm.ts: `compileLogProbs` (per-token
  * log-probs of given sequences under a store) and `compileWeightedNllStep` (one step on

@@ -1,8 +1,12 @@
 // A whole training step — forward, backward, gradient clipping and the optimizer update — as one
-// ONNX graph run by one session.run. Parameters and optimizer state are double-buffered: ORT
-// writes the new values into preallocated output buffers, then the buffers swap roles, so no
-// parameter bytes are copied between steps. With optimizer 'js' the graph stops at the gradients
-// and the update runs as a vectorized loop outside (kept for the placement benchmark).
+// ONNX graph run by one session.run. Parameter and optimizer-state buffers are fed as inputs
+// without a copy (ORT wraps the Float32Arrays), and the updated tensors ORT returns become the
+// store's buffers for the next step ('adopt'), so nothing is copied in JS. What ORT allows: the
+// Node binding (1.30) has no IO binding and copies every CPU output into a fresh ArrayBuffer, even
+// into a preallocated fetch ('into' mode, kept: ORT writes into our buffer, then the binding still
+// copies) — one copy of params + state per step, measured at 2-7% of a step (bench/train.bench.ts
+// `ours_params_io`). With placement 'js' the graph stops at the gradients and the update runs as a
+// vectorized loop outside; in the bench (alternating steps) the in-graph update was faster.
 import type * as ort from 'onnxruntime-node';
 import { type DType, Graph, Tensor, GraphError } from '../graph/graph';
 import { grad } from '../graph/autodiff';
