@@ -81,7 +81,8 @@ export class MetricChart {
       series,
       scales: { x: { time: false }, y: logScale ? { distr: 3, log: 10 } : { distr: 1 } },
       axes: [axis, { ...axis, size: 60 }],
-      cursor: { drag: { x: true, y: false } },
+      // drag to zoom; double-click is ours (uPlot's own reset would only show the zoomed data)
+      cursor: { drag: { x: true, y: false }, bind: { dblclick: () => null } },
       legend: { show: true, live: true },
       hooks: {
         setScale: [
@@ -91,8 +92,12 @@ export class MetricChart {
             const max = u.scales.x.max;
             if (min == null || max == null) return;
             const full = this.fullRange();
-            this.zoom = full && min <= full[0] && max >= full[1] ? undefined : [min, max];
-            this.redraw(false);
+            const zoom: [number, number] | undefined = full && min <= full[0] && max >= full[1] ? undefined : [min, max];
+            if (zoom?.[0] === this.zoom?.[0] && zoom?.[1] === this.zoom?.[1]) return;
+            this.zoom = zoom;
+            // Re-decimate inside the new range after uPlot has finished this scale change
+            // (new data inside its hook would be drawn with the old data's visible indices).
+            requestAnimationFrame(() => this.applyZoom());
           },
         ],
       },
@@ -113,6 +118,17 @@ export class MetricChart {
       hi = Math.max(hi, s.x[s.length - 1]);
     }
     return lo <= hi ? [lo, hi] : undefined;
+  }
+
+  private applyZoom(): void {
+    if (!this.plot) return;
+    this.settingData = true;
+    try {
+      this.plot.setData(this.data(), !this.zoom);
+      if (this.zoom) this.plot.setScale('x', { min: this.zoom[0], max: this.zoom[1] });
+    } finally {
+      this.settingData = false;
+    }
   }
 
   /** Re-decimates and draws; keeps the zoom unless resetScales. */

@@ -108,6 +108,30 @@ test('run panel: CSP clean, chart drawn from 10^5 posted points, incremental app
   assert.ok(lastStep >= 119_000, `the x axis should reach step 119999 after the appends, cursor shows ${lastStep} (legend: ${legendText})`);
   console.log(`webview: 2 x 10^5 points posted -> chart drawn in ${initMs.toFixed(0)} ms; append of 1000 rows until drawn (frame-bound, 60 Hz): ${appendMs.toFixed(1)} ms each`);
 
+  // zoom: dragging across the middle of the plot narrows the x range; double-click resets it
+  const stepAt = async (fraction: number) => {
+    const box = (await page.locator('.chart .u-over').first().boundingBox())!;
+    await page.mouse.move(box.x + Math.min(box.width - 1, box.width * fraction), box.y + box.height / 2);
+    const text = await page.locator('.chart .u-legend').first().innerText();
+    return Number(/step\s*([\d,.]+)/.exec(text)?.[1]?.replace(/,/g, ''));
+  };
+  const stepAtRightEdge = () => stepAt(1);
+  await page.mouse.move(over.x + over.width * 0.25, over.y + over.height / 2);
+  await page.mouse.down();
+  await page.mouse.move(over.x + over.width * 0.5, over.y + over.height / 2, { steps: 5 });
+  await page.mouse.up();
+  await page.waitForTimeout(100);
+  await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+  // the drag covered 25%..50% of 0..120000: the zoomed data must span the whole new x range
+  const zoomedLeft = await stepAt(0);
+  const zoomedRight = await stepAtRightEdge();
+  assert.ok(Math.abs(zoomedLeft - 30_000) < 1_500, `left edge of the zoom shows step ${zoomedLeft}, expected about 30000`);
+  assert.ok(Math.abs(zoomedRight - 60_000) < 1_500, `right edge of the zoom shows step ${zoomedRight}, expected about 60000`);
+  await page.screenshot({ path: join(RESULTS, 'webview-zoomed.png') });
+  await page.mouse.dblclick(over.x + over.width / 2, over.y + over.height / 2);
+  await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+  assert.ok((await stepAtRightEdge()) >= 119_000, 'double-click resets the zoom');
+
   // smoothing slider, log scale, picker
   await page.$eval('input.smoothing', (el) => {
     (el as HTMLInputElement).value = '0.9';
