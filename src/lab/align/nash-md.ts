@@ -1,8 +1,12 @@
 // Nash-MD (Munos et al., "Nash Learning from Human Feedback", ICML 2024), spec: alignment.md §2.2.
 // Tabular form: mirror descent against the geometric "regularized opponent" π^μ_t. Baseline: plain
 // online mirror descent self-play against π_t (only average-iterate guarantees).
+import { join } from 'node:path';
 import { z } from 'zod';
-import { defineExperiment } from '../../core/experiment';
+import { defineExperiment, type RunContext } from '../../core/experiment';
+import type { Weights } from '../lm/llama/config';
+import { evaluateNashLm, nashLmFields, type NashLmConfig, type NashLmSetup, preferenceOf, setupNashLm } from './nash-lm';
+import { copyWeights, mean, sampleCompletions, sampleMixture, samplerFor, sum, writeCheckpoint } from './policy';
 import { Rng } from '../../core/rng';
 import { kl, makeIntransitiveGame, preferenceAgainst, softmaxFromLogits, solveRegularizedNash, type PreferenceGame } from '../tasks/intransitive';
 
@@ -32,9 +36,10 @@ export function nashMdStepSize(t: number, tau: number): number {
 
 export const nashMdSchema = z
   .object({
-    task: z.enum(['tabular']).default('tabular').describe('tabular: exact updates on the intransitive preference game (the LM form arrives with the LM tasks)'),
+    task: z.enum(['tabular', 'lm']).default('tabular').describe('tabular: exact updates on the intransitive preference game; lm: TRL-style Nash-MD on the bundled LM with a cyclic preference over first-word categories'),
     size: z.number().int().min(3).max(200).default(5).describe('Number of responses K of the preference game'),
     beta: z.number().positive().max(10).default(0.1).describe('Regularization τ (= β) toward π_ref'),
+    ...nashLmFields,
     iterations: z.number().int().min(10).max(1_000_000).default(2000).describe('Iterations T (one preference query each)'),
     selfPlayEta: z.number().positive().max(10).default(0.5).describe('Constant step of the self-play mirror-descent baseline'),
     logEvery: z.number().int().min(1).default(10).describe('Log metrics every this many iterations'),
@@ -66,17 +71,74 @@ export function compareNashMdSelfPlay(c: NashMdConfig, rng: Rng, onLog?: (t: num
   return { game: g, equilibrium: star, finalKlMd: kl(star.pi, md), finalKlSelfPlay: kl(star.pi, sp), boundViolations, trace };
 }
 
+
+// ---------------------------------------------------------------- LM form: Nash-MD as TRL implements it (spec §2.3)
+
+/**
+ * TRL Nash-MD (trl/experimental/nash_md): y ∼ π_θ, y′ ∼ the token-wise logit mixture
+ * softmax((1 − m)·logits_θ + m·logits_ref); loss = mean(β·Σ_t sg(ℓ_t − ℓ^ref_t)ℓ_t − (P(y≻y′) − ½)Σ_t ℓ_t),
+ * i.e. per-token weight w_t = (P(y≻y′) − ½) − β(ℓ_t − ℓ^ref_t) (§0.3 table). `steps` optimizer steps.
+ */
+export async function trainNashMdLm(ctx: RunContext<unknown>, s: NashLmSetup, c: NashLmConfig, steps: number, prefix: string, step: { value: number }): Promise<Weights> {
+  const initial = copyWeights(s.model.weights);
+  s.trainer.setWeights(initial);
+  for (let k = 0; k < steps; k++) {
+    ctx.throwIfCancelled();
+    const prompts = s.trainPrompts(k);
+    const lm = await samplerFor(join(ctx.artifactsDir, 'tmp', 'nash_md-sampler'), s.model, s.trainer.weights(), ctx.threads);
+    const ys = await sampleCompletions(lm, prompts, { maxNewTokens: c.maxNewTokens, temperature: c.temperature, seed: ctx.seed * 173 + k });
+    const opp = await sampleMixture(lm, s.refLm, prompts, c.mixture, { maxNewTokens: c.maxNewTokens, temperature: c.temperature, seed: ctx.seed * 173 + k + 50_000 });
+    await lm.dispose();
+    const pref = ys.map((y, i) => preferenceOf(s.P, y, opp[i]));
+    for (let b = 0; b < ys.length; b += s.trainer.batch) {
+      const seqs = ys.slice(b, b + s.trainer.batch);
+      const lp = await s.trainer.logProbs(seqs);
+      const ref = await s.trainer.logProbs(seqs, initial);
+      const w = seqs.map((_, i) => lp[i].map((l, t) => pref[b + i] - 0.5 - c.lmBeta * (l - ref[i][t])));
+      const r = await s.trainer.step(seqs, w, seqs.length, c.lr);
+      const kl = seqs.map((_, i) => sum(lp[i]) - sum(ref[i]));
+      step.value++;
+      ctx.log(step.value, {
+        [`${prefix}loss`]: r.loss,
+        [`${prefix}loss/score`]: mean(seqs.map((_, i) => (pref[b + i] - 0.5) * sum(lp[i]))),
+        [`${prefix}loss/kl`]: mean(kl),
+        [`${prefix}rewards/probabilities`]: mean(pref.slice(b, b + seqs.length)),
+        [`${prefix}objective/entropy`]: -mean(lp.map(sum)),
+        [`${prefix}mixture_coef`]: c.mixture,
+        [`${prefix}beta`]: c.lmBeta,
+      });
+    }
+    if (k < 4) ctx.sample({ arm: 'nash_md', step: k, prompt: s.refLm.tokenizer.decode(prompts[0], true), chosen: ys[0].text, rejected: opp[0].text, preference: pref[0], logp_chosen: sum(ys[0].logprobs), logp_rejected: sum(opp[0].logprobs) });
+  }
+  const w = s.trainer.weights();
+  writeCheckpoint(join(ctx.artifactsDir, 'checkpoints', 'nash_md', `step-${steps}`), s.model, w, { steps, method: 'nash_md' });
+  return w;
+}
+
+async function runNashMdLm(ctx: RunContext<NashMdConfig>) {
+  const c = ctx.config;
+  const s = await setupNashLm(ctx, c);
+  const steps = c.outerIterations * 2 * c.innerSteps;
+  const t0 = Date.now();
+  const w = await trainNashMdLm(ctx, s, c, steps, 'nash_md/', { value: 0 });
+  const ev = await evaluateNashLm(ctx, s, c, w, 'nash_md');
+  await s.refLm.dispose();
+  ctx.log(steps, { 'nash_md/eval/win_rate': ev.winRate, 'nash_md/objective/kl': ev.kl });
+  return { nash_md_win_rate: ev.winRate, nash_md_kl: ev.kl, nash_md_categories: ev.categories, ref_categories: s.refCategories, seconds_per_step: (Date.now() - t0) / 1000 / steps };
+}
+
 export const nashMdExperiment = defineExperiment({
   id: 'nash-md',
   title: 'Nash-MD (regularized-opponent mirror descent) vs self-play mirror descent',
   paper: 'Nash Learning from Human Feedback (Nash-MD)',
   kind: 'alignment',
-  tasks: ['tabular'],
+  tasks: ['tabular', 'lm'],
   schema: nashMdSchema,
   keyMetric: 'nash_md/kl',
   lowerIsBetter: true,
   async run(ctx) {
     const c = ctx.config;
+    if (c.task === 'lm') return runNashMdLm(ctx);
     const r = compareNashMdSelfPlay(c, ctx.rng, (t, m) => {
       ctx.throwIfCancelled();
       ctx.log(t, m);

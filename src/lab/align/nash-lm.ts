@@ -1,0 +1,94 @@
+// The LM form of the intransitive preference game (issue 5, spec alignment.md §2.5 "LM variant"):
+// a continuation's category is read from its text (the first letter of its first word), and the
+// preference between two continuations is a fixed cyclic matrix over categories that no
+// Bradley–Terry reward can represent. Shared by PG-Nash-MP (nash-mp.ts) and TRL-style Nash-MD (nash-md.ts).
+import { join } from 'node:path';
+import { z } from 'zod';
+import type { RunContext } from '../../core/experiment';
+import type { Weights } from '../lm/llama/config';
+import { brownPrompts } from '../tasks/sentiment';
+import { setupLmRun } from './dpo';
+import { type Completion, encodePrompts, evaluatePolicy, lmFields, pickRng, samplerFor } from './policy';
+
+/** Categories: 0 "a–h", 1 "i–r", 2 "s–z" (first letter of the first word), 3 "none" (starts with no letter). */
+export const CATEGORY_NAMES = ['a-h', 'i-r', 's-z', 'none'] as const;
+
+export function categoryOf(text: string): number {
+  const m = /^\s*([A-Za-z])/.exec(text);
+  if (!m) return 3;
+  const ch = m[1].toLowerCase();
+  return ch <= 'h' ? 0 : ch <= 'r' ? 1 : 2;
+}
+
+/**
+ * P(category i ≻ category j): rock-paper-scissors cycle 0 ≻ 1 ≻ 2 ≻ 0 with probability `strength`,
+ * every letter category beats "none" with the same probability, ties ½. P + Pᵀ = 1.
+ */
+export function cyclicPreference(strength = 0.9): number[][] {
+  const P = Array.from({ length: 4 }, () => new Array<number>(4).fill(0.5));
+  const beats = (i: number, j: number) => {
+    P[i][j] = strength;
+    P[j][i] = 1 - strength;
+  };
+  beats(0, 1);
+  beats(1, 2);
+  beats(2, 0);
+  for (let i = 0; i < 3; i++) beats(i, 3);
+  return P;
+}
+
+/** The game has a preference cycle (so no scalar reward orders the categories). */
+export function isIntransitive(P: number[][]): boolean {
+  return P[0][1] > 0.5 && P[1][2] > 0.5 && P[2][0] > 0.5;
+}
+
+export const nashLmFields = {
+  ...lmFields,
+  maxNewTokens: z.number().int().min(1).max(128).default(3).describe('Continuation length in tokens (lm task; the category is read from the first word)'),
+  strength: z.number().min(0.5).max(1).default(0.9).describe('Cycle strength of the category preference (lm task)'),
+  outerIterations: z.number().int().min(1).max(200).default(3).describe('Outer iterations k (lm task)'),
+  innerSteps: z.number().int().min(1).max(64).default(2).describe('Policy-gradient steps M per proximal subproblem (lm task)'),
+  lmBeta: z.number().min(0).max(10).default(0.05).describe('Regularization β toward π_ref (lm task)'),
+  lmEta: z.number().positive().max(100).default(1).describe('Proximal step η: the anchor term weighs 1/η (lm task, Nash-MP)'),
+  mixture: z.number().min(0).max(1).default(0.5).describe('Nash-MD mixture coefficient m (TRL mixture_coef; lm task)'),
+};
+export type NashLmConfig = z.infer<z.ZodObject<typeof nashLmFields>>;
+
+export interface NashLmSetup extends Awaited<ReturnType<typeof setupLmRun>> {
+  P: number[][];
+  /** Category distribution of the reference's held-out samples (the win-rate is averaged over it). */
+  refCategories: number[];
+  trainPrompts: (round: number) => number[][];
+}
+
+export async function setupNashLm(ctx: RunContext<unknown>, c: NashLmConfig): Promise<NashLmSetup> {
+  const s = await setupLmRun(ctx, c);
+  const P = cyclicPreference(c.strength);
+  const counts = [0, 0, 0, 0];
+  for (const y of s.refEvalSamples) counts[categoryOf(y.text)]++;
+  const refCategories = counts.map((n) => n / s.refEvalSamples.length);
+  const tok = s.refLm.tokenizer;
+  const trainPrompts = (round: number) => encodePrompts(tok, brownPrompts('train', c.prompts, pickRng(ctx.seed, 3000 + round), { prefixWords: c.promptWords }), c.maxPromptTokens);
+  return { ...s, P, refCategories, trainPrompts };
+}
+
+/** P(y ≻ y′) for two continuations. */
+export function preferenceOf(P: number[][], y: Completion, yOpp: Completion): number {
+  return P[categoryOf(y.text)][categoryOf(yOpp.text)];
+}
+
+/** Held-out evaluation: win-rate vs the reference = mean over policy samples of Σ_k q̂_ref(k) P(c(y) ≻ k); KL to π_ref. */
+export async function evaluateNashLm(ctx: RunContext<unknown>, s: NashLmSetup, c: NashLmConfig, w: Weights, name: string) {
+  const lm = await samplerFor(join(ctx.artifactsDir, 'tmp', `${name}-eval`), s.model, w, ctx.threads);
+  const winAgainstRef = (y: Completion) => s.refCategories.reduce((a, q, k) => a + q * s.P[categoryOf(y.text)][k], 0);
+  const ev = await evaluatePolicy(s.trainer, lm, w, s.model.weights, s.evalPrompts, winAgainstRef, { maxNewTokens: c.maxNewTokens, seed: ctx.seed * 31 + 5, refSamples: s.refEvalSamples });
+  await lm.dispose();
+  const counts = [0, 0, 0, 0];
+  for (const y of ev.samples) counts[categoryOf(y.text)]++;
+  return { winRate: ev.reward, kl: ev.kl, categories: counts.map((n) => n / ev.samples.length) };
+}
+
+/** Per-sequence REINFORCE weights broadcast to tokens. */
+export function broadcast(seqWeights: number[], lengths: number[]): number[][] {
+  return seqWeights.map((w, i) => new Array<number>(lengths[i]).fill(w));
+}
