@@ -2,7 +2,7 @@
 // runs in the compare view). Draws decimated data, so 10^5 points per series stay smooth;
 // zooming (drag on the plot) re-decimates inside the visible range; double-click resets.
 import uPlot from 'uplot';
-import { alignSeries, decimate, positiveOnly, type Series } from './series';
+import { alignSeries, decimate, decimateShared, positiveOnly, sameX, type Series } from './series';
 import { h } from './dom';
 
 export interface ChartLine {
@@ -46,6 +46,18 @@ export class MetricChart {
 
   private data(): uPlot.AlignedData {
     const buckets = Math.max(64, this.width());
+    const all = this.lines.map((l) => l.series);
+    if (sameX(all)) {
+      // one x column for every line (same rows): decimate together, so values stay aligned
+      const ys: ArrayLike<number>[] = [];
+      for (const s of all) {
+        const raw = s.y.subarray(0, s.length);
+        if (this.opts.smoothing > 0) ys.push(this.opts.logScale ? positiveOnly(raw) : raw);
+        const shown = this.opts.smoothing > 0 ? s.smooth(this.opts.smoothing) : raw;
+        ys.push(this.opts.logScale ? positiveOnly(shown) : shown);
+      }
+      return decimateShared(all[0].x, ys, all[0].length, buckets, this.zoom) as uPlot.AlignedData;
+    }
     const parts: { x: number[]; y: number[] }[] = [];
     for (const line of this.lines) {
       const s = line.series;

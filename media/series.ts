@@ -131,6 +131,70 @@ export function decimate(
 }
 
 /**
+ * Min/max decimation of several series that share one x column (metrics logged in the same
+ * rows): the kept indices are the union over series of each bucket's first/min/max/last, so the
+ * output stays aligned (every line has a value at every kept x and the legend reads them all).
+ */
+export function decimateShared(
+  x: Float64Array,
+  ys: ArrayLike<number>[],
+  n: number,
+  buckets: number,
+  range?: [number, number],
+): [number[], ...(number | null)[][]] {
+  let lo = 0;
+  let hi = n;
+  if (range) {
+    lo = Math.max(0, lowerBound(x, n, range[0]) - 1);
+    let j = lowerBound(x, n, range[1]);
+    while (j < n && x[j] <= range[1]) j++;
+    hi = Math.min(n, j + 1);
+  }
+  const keep: number[] = [];
+  if (hi - lo <= 4 * buckets) {
+    for (let i = lo; i < hi; i++) keep.push(i);
+  } else {
+    const x0 = x[lo];
+    const span = x[hi - 1] - x0 || 1;
+    const bucketOf = (i: number) => Math.min(buckets - 1, Math.floor(((x[i] - x0) / span) * buckets));
+    let i = lo;
+    while (i < hi) {
+      const b = bucketOf(i);
+      let end = i;
+      while (end < hi && bucketOf(end) === b) end++;
+      const picks = new Set<number>([i, end - 1]);
+      for (const y of ys) {
+        let iMin = -1;
+        let iMax = -1;
+        for (let k = i; k < end; k++) {
+          const v = y[k];
+          if (Number.isNaN(v)) continue;
+          if (iMin < 0 || v < y[iMin]) iMin = k;
+          if (iMax < 0 || v > y[iMax]) iMax = k;
+        }
+        if (iMin >= 0) picks.add(iMin).add(iMax);
+      }
+      keep.push(...[...picks].sort((a, c) => a - c));
+      i = end;
+    }
+  }
+  const xs = keep.map((k) => x[k]);
+  const cols = ys.map((y) => keep.map((k) => (Number.isNaN(y[k]) ? null : y[k])));
+  return [xs, ...cols];
+}
+
+/** Whether series share one x column (same rows), so decimateShared applies. */
+export function sameX(series: Series[]): boolean {
+  const [a, ...rest] = series;
+  if (!a) return false;
+  return rest.every((s) => {
+    if (s.length !== a.length) return false;
+    for (let i = 0; i < a.length; i += Math.max(1, Math.floor(a.length / 64))) if (s.x[i] !== a.x[i]) return false;
+    return a.length === 0 || s.x[a.length - 1] === a.x[a.length - 1];
+  });
+}
+
+/**
  * Aligns several (x, y) series on the union of their x values, as uPlot wants
  * ([xs, ys1, ys2, ...] of equal length, null where a series has no point).
  */

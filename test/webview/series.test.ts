@@ -2,7 +2,7 @@
 // keeps spikes, alignment of several series for uPlot, default selection and chart grouping.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Series, alignSeries, decimate, defaultSelection, groupCharts, positiveOnly } from '../../media/series';
+import { Series, alignSeries, decimate, decimateShared, defaultSelection, groupCharts, positiveOnly, sameX } from '../../media/series';
 
 test('series grows past its initial capacity', () => {
   const s = new Series();
@@ -97,4 +97,25 @@ test('positiveOnly, default selection and chart grouping', () => {
     { title: 'gap', metrics: ['gap'] },
   ]);
   assert.deepEqual(groupCharts(['cbo/objective', 'gap'], false).map((g) => g.title), ['cbo/objective', 'gap']);
+});
+
+test('shared decimation keeps several series aligned and keeps each one\'s extremes', () => {
+  const n = 50_000;
+  const a = new Series();
+  const b = new Series();
+  for (let i = 0; i < n; i++) {
+    a.append(i, Math.sin(i / 500));
+    b.append(i, i === 777 ? 99 : Math.cos(i / 500));
+  }
+  assert.ok(sameX([a, b]));
+  const [xs, ya, yb] = decimateShared(a.x, [a.y.subarray(0, n), b.y.subarray(0, n)], n, 200);
+  assert.ok(xs.length <= 200 * 6, `bounded: ${xs.length}`);
+  assert.equal(ya.length, xs.length);
+  assert.ok(ya.every((v) => v !== null) && yb.every((v) => v !== null), 'every line has a value at every kept x');
+  assert.ok(yb.includes(99), "b's spike survives");
+  const [zx] = decimateShared(a.x, [a.y], n, 200, [1000, 1010]);
+  assert.deepEqual([zx[0], zx.at(-1)], [999, 1011]);
+  const c = new Series();
+  c.append(0, 1);
+  assert.ok(!sameX([a, c]));
 });
