@@ -128,8 +128,12 @@ export function registerCommands(services: Services, panels: RunPanels, refreshA
     reg('proxlab.revealRun', async (arg?: unknown) => {
       const id = runIdOf(arg) ?? (await pickRun(services, 'Reveal Run Folder'));
       if (!id) return;
-      const dir = await services.runDir(id);
-      await vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(path.join(dir, 'run.json')));
+      const runJson = vscode.Uri.file(path.join(await services.runDir(id), 'run.json'));
+      // In the workspace: the Explorer; on a desktop: the OS file manager; in a browser
+      // (code-server, remote) there is no OS file manager, so open run.json itself.
+      if (vscode.workspace.getWorkspaceFolder(runJson)) await vscode.commands.executeCommand('revealInExplorer', runJson);
+      else if (vscode.env.uiKind === vscode.UIKind.Desktop && !vscode.env.remoteName) await vscode.commands.executeCommand('revealFileInOS', runJson);
+      else await vscode.commands.executeCommand('vscode.open', runJson);
     }),
     reg('proxlab.selectDevice', async () => {
       const current = services.device();

@@ -86,6 +86,12 @@ test('New Experiment: method, task, form with an edited field, real run; then Ex
     assert.match(csv[0], /^step,time,/);
     assert.ok(csv.length > 2);
 
+    // Reveal: the run folder is in the workspace, so the Explorer shows it
+    await run('proxlab.revealRun', id);
+    const reveal = recorded.executed.at(-1)!;
+    assert.equal(reveal.command, 'revealInExplorer');
+    assert.equal((reveal.args[0] as Uri).fsPath, join(store.dirOf(id), 'run.json'));
+
     // Delete asks first; dismissing keeps the run
     recorded.buttonAnswers.push(undefined);
     await run('proxlab.deleteRun', id);

@@ -132,7 +132,16 @@ export const recorded = {
 const disposable = { dispose() {} };
 const log = (level: string) => (msg: string) => void recorded.logs.push(`${level}: ${msg}`);
 
+export enum UIKind {
+  Desktop = 1,
+  Web = 2,
+}
+export const env = { uiKind: UIKind.Desktop, remoteName: undefined as string | undefined };
+
 export const workspace = {
+  getWorkspaceFolder(uri: Uri) {
+    return workspace.workspaceFolders?.find((f) => uri.fsPath.startsWith(f.uri.fsPath + path.sep));
+  },
   isTrusted: true,
   workspaceFolders: undefined as { uri: Uri; name: string; index: number }[] | undefined,
   getConfiguration(section: string) {
@@ -317,8 +326,8 @@ export function reset(): void {
 
 const api = {
   EventEmitter, Uri, ThemeIcon, ThemeColor, MarkdownString, TreeItem, TreeItemCollapsibleState, RelativePattern,
-  ProgressLocation, QuickPickItemKind, InputBoxValidationSeverity, ViewColumn, ConfigurationTarget,
-  workspace, window, commands,
+  ProgressLocation, QuickPickItemKind, InputBoxValidationSeverity, ViewColumn, ConfigurationTarget, UIKind,
+  env, workspace, window, commands,
 };
 
 /** Makes require('vscode') return this fake; returns the list of module requests seen. */
