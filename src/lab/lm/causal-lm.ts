@@ -7,6 +7,7 @@ import { MODEL_FILE, readConfig, readOnnxWeights } from './hf-folder';
 import type { LlamaConfig, Weights } from './llama/config';
 import { pastKeyName, pastValueName, presentKeyName, presentValueName } from './onnx/llama-onnx';
 import { buildSamplerOnnx, type SamplerMode } from './onnx/sampler-onnx';
+import { buildScorerOnnx } from './onnx/scorer-onnx';
 import { loadTokenizer, type LoadedTokenizer } from './tokenizer/load';
 
 export interface LoadOptions {
@@ -51,13 +52,27 @@ export class CausalLm {
     return new CausalLm(dir, config, tokenizer, session, sessionOptions);
   }
 
+  private loadWeights(): Weights {
+    this.weights ??= readOnnxWeights(join(this.dir, MODEL_FILE), this.config);
+    return this.weights;
+  }
+
+  /** The scoring model (onnx/scorer-onnx.ts: per-token log-probs in the graph), built on first use. */
+  scorerSession(): Promise<ort.InferenceSession> {
+    let s = this.samplers.get('scorer');
+    if (!s) {
+      s = ort.InferenceSession.create(buildScorerOnnx(this.config, this.loadWeights()), this.sessionOptions);
+      this.samplers.set('scorer', s);
+    }
+    return s;
+  }
+
   /** The decode-loop model (onnx/sampler-onnx.ts) for a sampling mode, built from the weights on first use. */
   samplerSession(mode: SamplerMode): Promise<ort.InferenceSession> {
     const key = mode.kind === 'greedy' ? 'greedy' : `sample:${mode.k}`;
     let s = this.samplers.get(key);
     if (!s) {
-      this.weights ??= readOnnxWeights(join(this.dir, MODEL_FILE), this.config);
-      s = ort.InferenceSession.create(buildSamplerOnnx(this.config, this.weights, mode), this.sessionOptions);
+      s = ort.InferenceSession.create(buildSamplerOnnx(this.config, this.loadWeights(), mode), this.sessionOptions);
       this.samplers.set(key, s);
     }
     return s;

@@ -356,17 +356,17 @@ export interface ScoreResult {
 }
 
 /**
- * Log-probs of given completions after given prompts, batched (right padding, one forward per
- * chunk of `batchSize` rows, logits of all positions).
+ * Log-probs of given completions after given prompts, batched: right padding, one run of the
+ * scoring graph per chunk of `batchSize` rows (log-softmax and gather happen in onnxruntime).
  */
-export async function score(lm: CausalLm, prompts: number[][], completions: number[][], batchSize = 16): Promise<ScoreResult[]> {
+export async function score(lm: CausalLm, prompts: number[][], completions: number[][], batchSize = 32): Promise<ScoreResult[]> {
   if (prompts.length !== completions.length) throw new Error(`score: ${prompts.length} prompts but ${completions.length} completions`);
-  const V = lm.vocabSize;
+  const session = await lm.scorerSession();
   const results: ScoreResult[] = [];
   for (let start = 0; start < prompts.length; start += batchSize) {
     const rows = prompts.slice(start, start + batchSize).map((p, i) => ({ p, c: completions[start + i] }));
     const B = rows.length;
-    const T = Math.max(...rows.map((r) => r.p.length + r.c.length));
+    const T = Math.max(2, ...rows.map((r) => r.p.length + r.c.length));
     if (T > lm.config.max_position_embeddings) throw new Error(`score: a sequence of ${T} tokens exceeds ${lm.config.max_position_embeddings} positions`);
     const ids = new BigInt64Array(B * T);
     const mask = new BigInt64Array(B * T);
@@ -374,20 +374,24 @@ export async function score(lm: CausalLm, prompts: number[][], completions: numb
     rows.forEach((r, b) => {
       if (r.p.length === 0) throw new Error(`score: prompts[${start + b}] is empty (start it with the BOS token)`);
       const seq = [...r.p, ...r.c];
-      seq.forEach((t, j) => {
-        ids[b * T + j] = BigInt(t);
-        mask[b * T + j] = 1n;
+      for (let j = 0; j < T; j++) {
         pos[b * T + j] = BigInt(j);
-      });
+        if (j < seq.length) {
+          ids[b * T + j] = BigInt(seq[j]);
+          mask[b * T + j] = 1n;
+        }
+      }
     });
-    const out = await lm.forward(ids, B, T, mask, pos, null, 0);
+    const out = await session.run({
+      input_ids: new ort.Tensor('int64', ids, [B, T]),
+      attention_mask: new ort.Tensor('int64', mask, [B, T]),
+      position_ids: new ort.Tensor('int64', pos, [B, T]),
+    });
+    const lps = out.token_logprobs.data as Float32Array;
     rows.forEach((r, b) => {
       const lp: number[] = [];
-      for (let j = 0; j < r.c.length; j++) {
-        const t = r.p.length + j - 1; // logits at t predict token t + 1
-        const row = out.logits.subarray((b * T + t) * V, (b * T + t + 1) * V);
-        lp.push(row[r.c[j]] - logSumExp(row));
-      }
+      // token_logprobs[b, t] = log p(ids[t + 1] | ids[<= t]); completion token j sits at p.length + j
+      for (let j = 0; j < r.c.length; j++) lp.push(lps[b * (T - 1) + r.p.length + j - 1]);
       results.push({ logprobs: lp, total: lp.reduce((a, x) => a + x, 0) });
     });
   }

@@ -84,6 +84,21 @@ export interface DecoderIo {
   past: { k: string; v: string }[];
 }
 
+/** Bool [B,1,S,T]: key j visible to query i iff j <= P + i (P = T - S, the cache length) and attention_mask[b, j] = 1. */
+function attentionAllowed(b: OnnxGraphBuilder, inputIds: string, attnMask: string): string {
+  const total = b.o('Shape', [attnMask], { start: 1, end: 2 });
+  const seq = b.o('Shape', [inputIds], { start: 1, end: 2 });
+  const zero = b.ints([0], true);
+  const one = b.ints([1], true);
+  const totalS = b.o('Squeeze', [total, b.ints([0])]);
+  const pastS = b.o('Squeeze', [b.o('Sub', [total, seq]), b.ints([0])]);
+  const keyIdx = b.o('Unsqueeze', [b.o('Range', [zero, totalS, one]), b.ints([0])]); // [1,T]
+  const queryIdx = b.o('Unsqueeze', [b.o('Range', [pastS, totalS, one]), b.ints([1])]); // [S,1]
+  const causal = b.o('LessOrEqual', [keyIdx, queryIdx]); // [S,T]
+  const padOk = b.o('Unsqueeze', [b.o('Cast', [attnMask], { to: ELEM.bool }), b.ints([1, 2])]); // [B,1,1,T]
+  return b.o('And', [causal, padOk]);
+}
+
 /**
  * Emit the decoder into `b` (which may be a Loop body reading the weights from the outer graph).
  * Returns the final-norm hidden states [B,S,H] and present.{i}.key/value values (k0, v0, k1, ...).
@@ -96,19 +111,7 @@ export function emitDecoder(b: OnnxGraphBuilder, c: LlamaConfig, w: WeightRefs, 
   const rep = Hq / Hkv;
   const { inputIds, attnMask, positionIds, past } = io;
 
-  // ---- attention bias [B,1,S,T]: key j visible to query i iff j <= P + i and attention_mask[b, j] = 1
-  const total = b.o('Shape', [attnMask], { start: 1, end: 2 });
-  const seq = b.o('Shape', [inputIds], { start: 1, end: 2 });
-  const pastLen = b.o('Sub', [total, seq]);
-  const zero = b.ints([0], true);
-  const one = b.ints([1], true);
-  const totalS = b.o('Squeeze', [total, b.ints([0])]);
-  const pastS = b.o('Squeeze', [pastLen, b.ints([0])]);
-  const keyIdx = b.o('Unsqueeze', [b.o('Range', [zero, totalS, one]), b.ints([0])]); // [1,T]
-  const queryIdx = b.o('Unsqueeze', [b.o('Range', [pastS, totalS, one]), b.ints([1])]); // [S,1]
-  const causal = b.o('LessOrEqual', [keyIdx, queryIdx]); // [S,T]
-  const padOk = b.o('Unsqueeze', [b.o('Cast', [attnMask], { to: ELEM.bool }), b.ints([1, 2])]); // [B,1,1,T]
-  const allowed = b.o('And', [causal, padOk]);
+  const allowed = attentionAllowed(b, inputIds, attnMask);
   const bias = b.o('Where', [allowed, b.scalar(0), b.scalar(MASKED)]);
 
   // ---- rotary cos/sin at the given positions: [B,1,S,D]
@@ -170,9 +173,7 @@ function emitFusedDecoder(b: OnnxGraphBuilder, c: LlamaConfig, w: WeightRefs, io
   const Hq = c.num_attention_heads;
   const Hkv = c.num_key_value_heads;
   const { inputIds, attnMask, positionIds, past } = io;
-  // Key j visible to query i iff attention_mask[b, j] = 1 and j <= P + i (is_causal aligns the
-  // queries with the last keys, which is exactly P + i).
-  const maskBool = b.o('Unsqueeze', [b.o('Cast', [attnMask], { to: ELEM.bool }), b.ints([1, 2])]); // [B,1,1,T]
+  const maskBool = attentionAllowed(b, inputIds, attnMask); // [B,1,S,T], passed explicitly (is_causal = 0)
   const rmsNorm = (x: string, weight: string) => b.o('RMSNormalization', [x, weight], { axis: -1, epsilon: { float: c.rms_norm_eps } });
   let x = b.o('Gather', [w.weight('model.embed_tokens.weight'), inputIds], { axis: 0 });
   const presents: string[] = [];
@@ -183,8 +184,12 @@ function emitFusedDecoder(b: OnnxGraphBuilder, c: LlamaConfig, w: WeightRefs, io
     const q = rope(b.o('MatMul', [h, w.linearT(`${p}.self_attn.q_proj.weight`)]), Hq);
     const k = rope(b.o('MatMul', [h, w.linearT(`${p}.self_attn.k_proj.weight`)]), Hkv);
     const v = b.o('MatMul', [h, w.linearT(`${p}.self_attn.v_proj.weight`)]);
-    const [y, pk, pv] = b.op('Attention', [q, k, v, maskBool, past[i].k, past[i].v], { q_num_heads: Hq, kv_num_heads: Hkv, is_causal: 1 }, 3);
-    presents.push(pk, pv);
+    let y: string;
+    if (past.length) {
+      const [out, pk, pv] = b.op('Attention', [q, k, v, maskBool, past[i].k, past[i].v], { q_num_heads: Hq, kv_num_heads: Hkv, is_causal: 0 }, 3);
+      presents.push(pk, pv);
+      y = out;
+    } else y = b.o('Attention', [q, k, v, maskBool], { q_num_heads: Hq, kv_num_heads: Hkv, is_causal: 0 }); // no cache (scoring)
     x = b.o('Add', [x, b.o('MatMul', [y, w.linearT(`${p}.self_attn.o_proj.weight`)])]);
     const h2 = rmsNorm(x, w.weight(`${p}.post_attention_layernorm.weight`));
     const gate = b.o('MatMul', [h2, w.linearT(`${p}.mlp.gate_proj.weight`)]);
