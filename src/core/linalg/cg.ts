@@ -16,6 +16,8 @@ export interface CgOptions {
   maxIter?: number;
   /** Diagonal preconditioner: z = r / diag. */
   diag?: Float64Array;
+  /** General SPD preconditioner z = M⁻¹ r (takes precedence over diag). */
+  precondition?: (r: Float64Array, z: Float64Array) => void;
   x0?: Float64Array;
 }
 
@@ -34,7 +36,8 @@ export function conjugateGradient(apply: (v: Float64Array, out: Float64Array) =>
   const bnorm = Math.sqrt(dot(b, b));
   if (bnorm === 0) return { x: new Float64Array(n), iterations: 0, residual: 0, converged: true };
   const precond = (src: Float64Array, out: Float64Array) => {
-    if (opts.diag) for (let i = 0; i < n; i++) out[i] = src[i] / opts.diag[i];
+    if (opts.precondition) opts.precondition(src, out);
+    else if (opts.diag) for (let i = 0; i < n; i++) out[i] = src[i] / opts.diag[i];
     else out.set(src);
   };
   const z = new Float64Array(n);

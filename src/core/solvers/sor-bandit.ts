@@ -15,7 +15,8 @@ import { Rng } from '../rng';
 import { solveSpd } from '../linalg/cholesky';
 import { sampleBeta } from '../linalg/distributions';
 import { norm2 } from '../linalg/dense';
-import { csrFromDense, diagonal, laplacian5, shiftDiagonal, sorSweepResidual, spmv, type Csr } from '../linalg/sparse';
+import { csrFromDense, diagonal, laplacian5, shiftDiagonal, sorSweepResidual, spmv, ssorPrecondition, type Csr } from '../linalg/sparse';
+import { conjugateGradient } from '../linalg/cg';
 
 // ---------------------------------------------------------------------------------------------
 // SOR solver and the instance-optimal ω
@@ -27,12 +28,12 @@ export interface SorSolveResult {
 }
 
 /**
- * SOR from x0 = 0 until ‖b − A x‖ / ‖b‖ < tol (one forward sweep x ← x + (D/ω + L)^{-1}(b − A x)
+ * SOR from x0 (default 0) until ‖b − A x‖ / ‖b‖ < tol (one forward sweep x ← x + (D/ω + L)^{-1}(b − A x)
  * per iteration, the exact residual formed during the sweep), at most maxIter sweeps. A symmetric.
  */
-export function sorSolve(a: Csr, b: Float64Array, omega: number, tol: number, maxIter: number, diag = diagonal(a)): SorSolveResult {
+export function sorSolve(a: Csr, b: Float64Array, omega: number, tol: number, maxIter: number, diag = diagonal(a), x0?: Float64Array): SorSolveResult {
   const n = a.rows;
-  const x = new Float64Array(n);
+  const x = x0 ? Float64Array.from(x0) : new Float64Array(n);
   const r = new Float64Array(n);
   const bnorm = norm2(b);
   if (bnorm === 0) return { x, iterations: 0, converged: true };
@@ -336,6 +337,95 @@ function generateSequenceFor(base: Csr, rng: Rng, instances: number, distributio
   return { base, shifts, rhs, contextMin: -0.15, contextMax: 0.45 };
 }
 
+/** The sequence as the learners and the cost table see it: one SPD system per instance, plus its context. */
+export interface SystemSequence {
+  T: number;
+  n: number;
+  contexts: Float64Array;
+  contextMin: number;
+  contextMax: number;
+  /** A_t, b_t and the warm start x0 of instance t. */
+  system(t: number): { a: Csr; b: Float64Array; x0?: Float64Array };
+}
+
+export function poissonSystems(seq: SorSequence): SystemSequence {
+  const n = seq.base.rows;
+  return {
+    T: seq.shifts.length,
+    n,
+    contexts: seq.shifts,
+    contextMin: seq.contextMin,
+    contextMax: seq.contextMax,
+    system: (t) => ({ a: shiftDiagonal(seq.base, seq.shifts[t]), b: seq.rhs.subarray(t * n, (t + 1) * n) }),
+  };
+}
+
+/** Diffusion coefficient of the paper's heat demo (h2d.m): κ(τ) = max(0.1 sin 2πτ, −10 sin 2πτ). */
+export function heatCoefficient(tau: number): number {
+  return Math.max(0.1 * Math.sin(2 * Math.PI * tau), -10 * Math.sin(2 * Math.PI * tau));
+}
+
+/** Smooth bump exp(1 − 1/(1 − ρ²)) for ρ = ‖x − c‖/r < 1, else 0 (peak 1 at the centre). */
+function bump(x: number, y: number, cx: number, cy: number, r: number): number {
+  const rho2 = ((x - cx) ** 2 + (y - cy) ** 2) / (r * r);
+  return rho2 < 1 ? Math.exp(1 - 1 / (1 - rho2)) : 0;
+}
+
+/**
+ * The paper's second demo (h2d.m): 2-D heat equation u_τ = κ(τ) Δu + f on the unit square
+ * (Dirichlet 0, m × m interior grid, h = 1/(m+1)), Crank–Nicolson steps of size dt:
+ *   (I + (dt/2) κ L_h) u_{t+1} = (I − (dt/2) κ L_h) u_t + dt f(τ_{t+½}),  L_h = −Δ_h,
+ * with κ evaluated at the half step (the context), a bump forcing circling the centre
+ * (32·bump(centre (½ + cos(16πτ)/4, ½ + sin(16πτ)/4), radius 1/8)) and a bump initial state.
+ * The trajectory is computed once with tight CG; instance t warm-starts from u_t, as in h2d.m.
+ */
+export function heatSystems(gridSize: number, steps: number, dt: number): SystemSequence {
+  const m = gridSize;
+  const n = m * m;
+  const h = 1 / (m + 1);
+  const lap = laplacian5(m);
+  const Lh = { ...lap, values: Float64Array.from(lap.values, (v) => v / (h * h)) };
+  const coords = (i: number) => [((i % m) + 1) * h, (Math.floor(i / m) + 1) * h];
+  const contexts = new Float64Array(steps);
+  const rhs = new Float64Array(steps * n);
+  const states = new Float64Array((steps + 1) * n);
+  for (let i = 0; i < n; i++) {
+    const [x, y] = coords(i);
+    states[i] = bump(x, y, 0.5, 0.5, 0.25);
+  }
+  const systemAt = (kappa: number): Csr => {
+    const values = Float64Array.from(Lh.values, (v) => ((dt * kappa) / 2) * v);
+    const a = { ...Lh, values };
+    return shiftDiagonal(a, 1);
+  };
+  const lu = new Float64Array(n);
+  for (let t = 0; t < steps; t++) {
+    const tau = (t + 0.5) * dt;
+    const kappa = heatCoefficient(tau);
+    contexts[t] = kappa;
+    const u = states.subarray(t * n, (t + 1) * n);
+    spmv(Lh, u, lu);
+    const cx = 0.5 + Math.cos(16 * Math.PI * tau) / 4;
+    const cy = 0.5 + Math.sin(16 * Math.PI * tau) / 4;
+    const b = rhs.subarray(t * n, (t + 1) * n);
+    for (let i = 0; i < n; i++) {
+      const [x, y] = coords(i);
+      b[i] = u[i] - ((dt * kappa) / 2) * lu[i] + dt * 32 * bump(x, y, cx, cy, 0.125);
+    }
+    const a = systemAt(kappa);
+    const sol = conjugateGradient((v, out) => spmv(a, v, out), Float64Array.from(b), { tol: 1e-13, maxIter: 10 * n, diag: diagonal(a), x0: Float64Array.from(u) });
+    states.set(sol.x, (t + 1) * n);
+  }
+  return {
+    T: steps,
+    n,
+    contexts,
+    contextMin: 0,
+    contextMax: 10,
+    system: (t) => ({ a: systemAt(contexts[t]), b: rhs.subarray(t * n, (t + 1) * n), x0: states.subarray(t * n, (t + 1) * n) }),
+  };
+}
+
 // ---------------------------------------------------------------------------------------------
 // Cost table and the online comparison
 
@@ -357,12 +447,23 @@ export interface SorBanditOptions {
   defaultOmega: number;
   tol: number;
   maxIter: number;
+  /** 'sor': SOR sweeps (cost = sweeps); 'ssor-pcg': SSOR-preconditioned CG (cost = CG iterations). */
+  solver: 'sor' | 'ssor-pcg';
 }
 
-/** Solves every instance with every grid ω, the default ω and ω*(A_t) (the hindsight/oracle data). */
-export function buildCostTable(seq: SorSequence, o: SorBanditOptions, onInstance?: (t: number) => void): CostTable {
-  const T = seq.shifts.length;
-  const n = seq.base.rows;
+/** Iterations the chosen solver needs on one system with relaxation ω (maxIter if it does not converge). */
+export function solveCost(solver: 'sor' | 'ssor-pcg', a: Csr, d: Float64Array, b: Float64Array, omega: number, tol: number, maxIter: number, x0?: Float64Array): { iterations: number; converged: boolean } {
+  if (solver === 'sor') return sorSolve(a, b, omega, tol, maxIter, d, x0);
+  const r = conjugateGradient((v, out) => spmv(a, v, out), b, { tol, maxIter, x0, precondition: (res, z) => ssorPrecondition(a, d, omega, res, z) });
+  return { iterations: r.converged ? r.iterations : maxIter, converged: r.converged };
+}
+
+/**
+ * Solves every instance with every grid ω and the default ω (the hindsight data), and with the
+ * instance-optimal ω: Young's ω*(A_t) for SOR, the best grid ω of the instance for SSOR-PCG.
+ */
+export function buildCostTable(seq: SystemSequence, o: SorBanditOptions, onInstance?: (t: number) => void): CostTable {
+  const T = seq.T;
   const K = o.grid.length;
   const costs = new Float64Array(T * K);
   const defaultCosts = new Float64Array(T);
@@ -370,25 +471,31 @@ export function buildCostTable(seq: SorSequence, o: SorBanditOptions, onInstance
   const optimalOmegas = new Float64Array(T);
   let capped = 0;
   let powerStart: Float64Array | undefined;
+  const gridIndex = o.grid.findIndex((w) => Math.abs(w - o.defaultOmega) < 1e-12);
   for (let t = 0; t < T; t++) {
     onInstance?.(t);
-    const a = shiftDiagonal(seq.base, seq.shifts[t]);
+    const { a, b, x0 } = seq.system(t);
     const d = diagonal(a);
-    const b = seq.rhs.subarray(t * n, (t + 1) * n);
     let hit = false;
+    let bestK = 0;
     for (let k = 0; k < K; k++) {
-      const r = sorSolve(a, b, o.grid[k], o.tol, o.maxIter, d);
+      const r = solveCost(o.solver, a, d, b, o.grid[k], o.tol, o.maxIter, x0);
       costs[t * K + k] = r.iterations;
+      if (r.iterations < costs[t * K + bestK]) bestK = k;
       hit ||= !r.converged;
     }
-    const gridIndex = o.grid.findIndex((w) => Math.abs(w - o.defaultOmega) < 1e-12);
-    defaultCosts[t] = gridIndex >= 0 ? costs[t * K + gridIndex] : sorSolve(a, b, o.defaultOmega, o.tol, o.maxIter, d).iterations;
-    const { beta, vector } = jacobiSpectralRadius(a, d, 400, powerStart);
-    powerStart = vector;
-    optimalOmegas[t] = optimalOmega(beta);
-    const r = sorSolve(a, b, optimalOmegas[t], o.tol, o.maxIter, d);
-    optimalCosts[t] = r.iterations;
-    hit ||= !r.converged;
+    defaultCosts[t] = gridIndex >= 0 ? costs[t * K + gridIndex] : solveCost(o.solver, a, d, b, o.defaultOmega, o.tol, o.maxIter, x0).iterations;
+    if (o.solver === 'sor') {
+      const { beta, vector } = jacobiSpectralRadius(a, d, 400, powerStart);
+      powerStart = vector;
+      optimalOmegas[t] = optimalOmega(beta);
+      const r = solveCost('sor', a, d, b, optimalOmegas[t], o.tol, o.maxIter, x0);
+      optimalCosts[t] = r.iterations;
+      hit ||= !r.converged;
+    } else {
+      optimalOmegas[t] = o.grid[bestK];
+      optimalCosts[t] = costs[t * K + bestK];
+    }
     if (hit) capped++;
   }
   return { grid: o.grid, costs, defaultCosts, optimalCosts, optimalOmegas, capped };
@@ -408,13 +515,13 @@ export interface SorBanditResult {
 
 /** Plays the three learners against the cost table, all on the same instances in the same order. */
 export function playBandits(
-  seq: SorSequence,
+  seq: SystemSequence,
   table: CostTable,
   rng: Rng,
   o: { bins: number; chebDegree: number; chebGamma: number },
   onInstance?: (t: number) => void,
 ): SorBanditResult {
-  const T = seq.shifts.length;
+  const T = seq.T;
   const K = table.grid.length;
   const tsallis = new TsallisInf(K);
   const tsallisCb = new TsallisInfCB(K, o.bins, seq.contextMin, seq.contextMax);
@@ -431,7 +538,7 @@ export function playBandits(
   const defaultOmega = Number.NaN;
   for (let t = 0; t < T; t++) {
     onInstance?.(t);
-    const c = seq.shifts[t];
+    const c = seq.contexts[t];
     const row = t * K;
     const k1 = tsallis.choose(rngs.tsallis);
     tsallis.update(k1, table.costs[row + k1]);
@@ -465,6 +572,15 @@ export function omegaGrid(min: number, max: number, arms: number): Float64Array 
 
 export const sorBanditSchema = z
   .object({
+    problem: z
+      .enum(['shifted-poisson', 'heat'])
+      .default('shifted-poisson')
+      .describe("'shifted-poisson': Laplacian + c_t I (context c_t); 'heat': Crank–Nicolson steps of a 2-D heat equation with time-varying diffusion κ(τ) (context κ, h2d.m)"),
+    solver: z
+      .enum(['sor', 'ssor-pcg'])
+      .default('sor')
+      .describe("Solver whose ω is tuned: SOR sweeps (cost = sweeps; instance optimum = Young's ω*) or SSOR-preconditioned CG as in h2d.m (instance optimum = best grid ω)"),
+    heatDt: z.number().positive().max(1).default(0.001).describe('Time step of the heat problem (h2d.m: 5 time units / 5000 steps)'),
     gridSize: z.number().int().min(3).max(64).default(10).describe('Interior grid points per side of the 5-point Laplacian (n = gridSize², paper: 10)'),
     instances: z.number().int().min(10).max(100000).default(5000).describe('Number of systems in the sequence (paper: 5000)'),
     shiftDistribution: z
@@ -493,7 +609,7 @@ export const sorBanditSchema = z
 export type SorBanditConfig = z.infer<typeof sorBanditSchema>;
 
 export interface SorBanditRun {
-  sequence: SorSequence;
+  sequence: SystemSequence;
   table: CostTable;
   result: SorBanditResult;
 }
@@ -501,11 +617,17 @@ export interface SorBanditRun {
 export function runSorBanditComparison(cfg: SorBanditConfig, rng: Rng, hooks: { onInstance?: (phase: 'table' | 'play', t: number) => void } = {}): SorBanditRun {
   if (cfg.omegaMax < cfg.omegaMin) throw new Error(`omegaMax (${cfg.omegaMax}) must be ≥ omegaMin (${cfg.omegaMin})`);
   const problemRng = rng.fork();
-  const sequence = cfg.problemFile
-    ? loadSequence(cfg.problemFile, problemRng, cfg.instances, cfg.shiftDistribution)
-    : generateSequence(problemRng, cfg.gridSize, cfg.instances, cfg.shiftDistribution);
+  let sequence: SystemSequence;
+  if (cfg.problem === 'heat') {
+    if (cfg.problemFile) throw new Error("problemFile applies to problem 'shifted-poisson' only");
+    sequence = heatSystems(cfg.gridSize, cfg.instances, cfg.heatDt);
+  } else {
+    sequence = poissonSystems(
+      cfg.problemFile ? loadSequence(cfg.problemFile, problemRng, cfg.instances, cfg.shiftDistribution) : generateSequence(problemRng, cfg.gridSize, cfg.instances, cfg.shiftDistribution),
+    );
+  }
   const grid = omegaGrid(cfg.omegaMin, cfg.omegaMax, cfg.arms);
-  const table = buildCostTable(sequence, { grid, defaultOmega: cfg.defaultOmega, tol: cfg.tol, maxIter: cfg.maxIter }, (t) => hooks.onInstance?.('table', t));
+  const table = buildCostTable(sequence, { grid, defaultOmega: cfg.defaultOmega, tol: cfg.tol, maxIter: cfg.maxIter, solver: cfg.solver }, (t) => hooks.onInstance?.('table', t));
   const result = playBandits(sequence, table, rng.fork(), { bins: cfg.bins, chebDegree: cfg.chebDegree, chebGamma: cfg.chebGamma }, (t) => hooks.onInstance?.('play', t));
   return { sequence, table, result };
 }
@@ -513,21 +635,20 @@ export function runSorBanditComparison(cfg: SorBanditConfig, rng: Rng, hooks: { 
 async function run(ctx: RunContext<SorBanditConfig>) {
   const cfg = ctx.config;
   const t0 = performance.now();
-  const T = cfg.problemFile ? undefined : cfg.instances;
   const { sequence, table, result } = runSorBanditComparison(cfg, ctx.rng, {
     onInstance: (phase, t) => {
       ctx.throwIfCancelled();
-      const total = T ?? cfg.instances;
+      const total = cfg.instances;
       if (t % 50 === 0) ctx.progress(phase === 'table' ? t : total + t, 2 * total);
     },
   });
-  const Tn = sequence.shifts.length;
+  const Tn = sequence.T;
   const K = table.grid.length;
   const cum = Object.fromEntries(SOR_METHODS.map((m) => [m, 0])) as Record<SorMethod, number>;
   for (let t = 0; t < Tn; t++) {
     for (const m of SOR_METHODS) cum[m] += result.perInstance[m][t];
     if (t % cfg.logEvery === 0 || t === Tn - 1) {
-      const row: Record<string, number> = { iteration: t + 1, context: sequence.shifts[t], wall_s: (performance.now() - t0) / 1000 };
+      const row: Record<string, number> = { iteration: t + 1, context: sequence.contexts[t], wall_s: (performance.now() - t0) / 1000 };
       for (const m of SOR_METHODS) {
         row[`${m}/iterations`] = result.perInstance[m][t];
         row[`${m}/cum_iterations`] = cum[m];
@@ -540,11 +661,13 @@ async function run(ctx: RunContext<SorBanditConfig>) {
   }
   ctx.artifact('costs.npy', encodeNpy(table.costs, [Tn, K]));
   ctx.artifact('omega_grid.npy', encodeNpy(table.grid));
-  ctx.artifact('contexts.npy', encodeNpy(sequence.shifts));
+  ctx.artifact('contexts.npy', encodeNpy(sequence.contexts));
   for (const m of ['tsallis_inf', 'tsallis_inf_cb', 'chebcb', 'instance_optimal'] as const) ctx.artifact(`omega_${m}.npy`, encodeNpy(result.omegas[m]));
   const summary = {
     instances: Tn,
-    n: sequence.base.rows,
+    n: sequence.n,
+    problem: cfg.problem,
+    solver: cfg.solver,
     totals: result.totals,
     best_fixed_omega: result.bestFixedOmega,
     tsallis_over_best_fixed: result.totals.tsallis_inf / result.totals.best_fixed,
@@ -616,7 +739,7 @@ export const sorBanditExperiment = defineExperiment({
   title: 'SOR relaxation chosen by bandits (Tsallis-INF, ChebCB) vs fixed ω',
   paper: 'Learning to Relax: Setting Solver Parameters Across a Sequence of Linear System Instances',
   kind: 'solver',
-  tasks: ['shifted-poisson'],
+  tasks: ['shifted-poisson', 'heat'],
   schema: sorBanditSchema,
   keyMetric: 'tsallis_inf/cum_iterations',
   lowerIsBetter: true,

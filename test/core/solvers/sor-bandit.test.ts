@@ -5,6 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   ChebCB,
+  buildCostTable,
+  heatSystems,
+  omegaGrid,
   TsallisInf,
   jacobiSpectralRadius,
   loadSequence,
@@ -12,7 +15,7 @@ import {
   sorBanditExperiment,
   sorSolve,
 } from '../../../src/core/solvers/sor-bandit';
-import { diagonal, laplacian5 } from '../../../src/core/linalg/sparse';
+import { diagonal, laplacian5, spmv } from '../../../src/core/linalg/sparse';
 import { sampleBeta } from '../../../src/core/linalg/distributions';
 import { writeNpy } from '../../../src/core/io/npy';
 import { Rng } from '../../../src/core/rng';
@@ -110,6 +113,25 @@ test('sor-bandit experiment runs in process, logs traces and writes artifacts', 
   assert.equal(rows.length, 13);
   assert.ok('tsallis_inf/cum_iterations' in rows[0] && 'chebcb/omega' in rows[0] && 'wall_s' in rows[0]);
   assert.equal(rows.at(-1)['best_fixed/cum_iterations'], s.totals.best_fixed);
+});
+
+test('heat problem: Crank–Nicolson systems warm-started on the trajectory, SSOR-PCG and SOR cost tables', () => {
+  const seq = heatSystems(5, 40, 0.02);
+  assert.equal(seq.T, 40);
+  assert.equal(seq.n, 25);
+  assert.ok(Math.min(...seq.contexts) >= 0 && Math.max(...seq.contexts) <= 10);
+  assert.ok(seq.contexts.some((k) => k > 1)); // the −10 sin branch (τ > 1/2) is reached within 0.8 time units
+  // the warm start of instance t+1 solves instance t
+  const { a, b } = seq.system(3);
+  const next = seq.system(4).x0!;
+  const r = spmv(a, next).map((v, i) => b[i] - v);
+  assert.ok(Math.hypot(...r) < 1e-10 * Math.hypot(...b));
+  const grid = omegaGrid(1, 1.9, 4);
+  for (const solver of ['sor', 'ssor-pcg'] as const) {
+    const table = buildCostTable(seq, { grid, defaultOmega: 1, tol: 1e-8, maxIter: 5000, solver });
+    assert.equal(table.capped, 0);
+    for (let t = 0; t < 40; t++) assert.ok(table.optimalCosts[t] <= Math.max(...table.costs.subarray(t * 4, t * 4 + 4)));
+  }
 });
 
 test('sor-bandit fast claim passes for seed 0', async () => {
