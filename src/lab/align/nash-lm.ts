@@ -10,19 +10,25 @@ import { brownPrompts } from '../tasks/sentiment';
 import { setupLmRun } from './dpo';
 import { type Completion, encodePrompts, evaluatePolicy, lmFields, pickRng, samplerFor } from './policy';
 
-/** Categories: 0 "a–h", 1 "i–r", 2 "s–z" (first letter of the first word), 3 "none" (starts with no letter). */
-export const CATEGORY_NAMES = ['a-h', 'i-r', 's-z', 'none'] as const;
+/** The 20 most frequent English words: a continuation that opens with one of them (or with no word) is "dull". */
+export const FUNCTION_WORDS = new Set(['the', 'a', 'an', 'of', 'and', 'to', 'in', 'that', 'is', 'was', 'for', 'it', 'with', 'as', 'on', 'be', 'at', 'by', 'he', 'his']);
+
+/**
+ * Categories of a continuation, read from its first word: 0 "a–h", 1 "i–r", 2 "s–z" (first letter of a
+ * content word), 3 "dull" (a function word, or no word at all: punctuation, digits, empty).
+ */
+export const CATEGORY_NAMES = ['a-h', 'i-r', 's-z', 'dull'] as const;
 
 export function categoryOf(text: string): number {
-  const m = /^\s*([A-Za-z])/.exec(text);
-  if (!m) return 3;
-  const ch = m[1].toLowerCase();
+  const m = /^\s*([A-Za-z]+)/.exec(text);
+  if (!m || FUNCTION_WORDS.has(m[1].toLowerCase())) return 3;
+  const ch = m[1][0].toLowerCase();
   return ch <= 'h' ? 0 : ch <= 'r' ? 1 : 2;
 }
 
 /**
  * P(category i ≻ category j): rock-paper-scissors cycle 0 ≻ 1 ≻ 2 ≻ 0 with probability `strength`,
- * every letter category beats "none" with the same probability, ties ½. P + Pᵀ = 1.
+ * every content category beats "dull" with the same probability, ties ½. P + Pᵀ = 1.
  */
 export function cyclicPreference(strength = 0.9): number[][] {
   const P = Array.from({ length: 4 }, () => new Array<number>(4).fill(0.5));
