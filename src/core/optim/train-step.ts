@@ -57,7 +57,6 @@ export class TrainStep {
   readonly state = new Map<string, Record<string, Float32Array>>();
   private spareParam = new Map<string, Float32Array>();
   private spareState = new Map<string, Record<string, Float32Array>>();
-  private gradBuf = new Map<string, Float32Array>();
 
   constructor(
     readonly program: Program,
@@ -80,7 +79,7 @@ export class TrainStep {
         const sp: Record<string, Float32Array> = {};
         for (const k of optimizer.stateNames) sp[k] = new Float32Array(n);
         this.spareState.set(name, sp);
-      } else this.gradBuf.set(name, new Float32Array(n));
+      }
     }
   }
 
@@ -102,8 +101,6 @@ export class TrainStep {
           for (const k of this.optimizer.stateNames) into[`new.state.${k}.${name}`] = sp[k];
         }
       }
-    } else {
-      for (const name of this.trainable) into[`grad.${name}`] = this.gradBuf.get(name)!;
     }
     const res = await this.program.run(feeds, into);
     let gradNorm: number | undefined;
@@ -125,7 +122,7 @@ export class TrainStep {
       }
       if (this.maxGradNorm !== undefined) gradNorm = Number(res.grad_norm.data[0]);
     } else {
-      const grads = this.trainable.map((n) => this.gradBuf.get(n)!);
+      const grads = this.trainable.map((n) => res[`grad.${n}`].data as Float32Array);
       if (this.maxGradNorm !== undefined) gradNorm = clipByGlobalNormInPlace(grads, this.maxGradNorm);
       this.trainable.forEach((name, i) => this.optimizer.updateInPlace(this.params.get(name).data, grads[i], this.state.get(name)!, scalars, name));
     }
