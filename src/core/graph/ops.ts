@@ -25,7 +25,9 @@ function graphOf(op: string, xs: TensorLike[]): Graph {
 
 /** Turn a JS number into a scalar constant of the partner tensor's dtype. */
 function lift(x: TensorLike, like: DType, g: Graph): Tensor {
-  return x instanceof Tensor ? x : g.scalar(x, like);
+  if (x instanceof Tensor) return x;
+  if (!isFloat(like) && !Number.isInteger(x)) throw new GraphError(`cannot mix the non-integer ${x} with a ${like} tensor (cast it to a float dtype first)`);
+  return g.scalar(x, like);
 }
 
 function normAxis(op: string, axis: number, rank: number): number {

@@ -121,6 +121,8 @@ test('shape mismatches throw at build time naming the op and both shapes', () =>
   assert.throws(() => O.matmul(a, w), /MatMul: inner dimensions differ: \[2,3\] @ \[4,5\]/);
   assert.throws(() => O.reshape(a, [4, 2]), /Reshape: cannot reshape \[2,3\]/);
   assert.throws(() => O.concat([a, w], 0), /Concat/);
+  const ids = g.input('ids', 'int64', [3]);
+  assert.throws(() => O.mul(ids, 0.5), /non-integer 0.5 with a int64 tensor/);
 });
 
 // Second order: gradCheck of x -> grad(F)(x) compares Hessian-vector products built by applying
