@@ -9,6 +9,10 @@ const common = { bundle: true, sourcemap: true, logLevel: 'warning', target: 'no
 const builds = [
   { ...common, entryPoints: ['src/cli.ts'], outfile: 'dist/cli.js', platform: 'node', format: 'cjs', external },
 ];
+if (existsSync('src/lab/api.ts')) {
+  // The lab for the extension host, loaded on first use (keeps activation cheap).
+  builds.push({ ...common, entryPoints: ['src/lab/api.ts'], outfile: 'dist/lab.js', platform: 'node', format: 'cjs', external });
+}
 if (existsSync('src/extension/extension.ts')) {
   builds.push({ ...common, entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.js', platform: 'node', format: 'cjs', external });
 }

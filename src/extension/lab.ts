@@ -1,11 +1,27 @@
-// Lazy access to the lab (run store, runner, registry, config). Activation imports none of it:
-// the registry pulls in every experiment, so each handler loads what it needs on first use.
-// esbuild keeps these modules in dist/extension.js but evaluates them only when imported.
+// Lazy access to the lab (run store, runner, registry, config). Activation loads none of it: in the
+// packaged extension the lab is its own bundle, dist/lab.js, required on first use; from source
+// (unit tests under tsx) the same modules are imported directly.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+
+type LabApi = typeof import('../lab/api');
+let loading: Promise<LabApi> | undefined;
+
+function loadLab(): Promise<LabApi> {
+  if (!loading) {
+    const bundled = join(__dirname, 'lab.js');
+    // A non-literal specifier keeps esbuild from inlining the lab into dist/extension.js.
+    const fromSource = '../lab/api';
+    loading = existsSync(bundled) ? Promise.resolve(require(bundled) as LabApi) : (import(fromSource) as Promise<LabApi>);
+  }
+  return loading;
+}
+
 export const lab = {
-  store: () => import('../lab/runs/store'),
-  runner: () => import('../lab/runs/runner'),
-  config: () => import('../lab/runs/config'),
-  registry: () => import('../lab/runs/registry'),
-  methods: () => import('../lab/runs/methods'),
-  claims: () => import('../lab/runs/claims'),
+  store: async () => (await loadLab()).store,
+  runner: async () => (await loadLab()).runner,
+  config: async () => (await loadLab()).config,
+  registry: async () => (await loadLab()).registry,
+  methods: async () => (await loadLab()).methods,
+  claims: async () => (await loadLab()).claims,
 };
