@@ -27,10 +27,22 @@ export interface BoxBilevelProblem {
   bound: number;
 }
 
-/** First-order oracles of the box-constrained toy; every gradient or Hessian-vector product is one call. */
+/**
+ * First-order oracles of the box-constrained toy; every gradient or Hessian-vector product is one
+ * call. With `noise` > 0 each returned vector gets N(0, noise²) added (the stochastic-oracle setting).
+ */
 export class BoxBilevelOracle {
   calls = 0;
-  constructor(readonly p: BoxBilevelProblem) {}
+  constructor(
+    readonly p: BoxBilevelProblem,
+    private readonly rng?: Rng,
+    private readonly noise = 0,
+  ) {}
+
+  private noisy(v: Float64Array): Float64Array {
+    if (this.noise > 0 && this.rng) for (let i = 0; i < v.length; i++) v[i] += this.noise * this.rng.normal();
+    return v;
+  }
 
   private Ax(x: Float64Array): Float64Array {
     return matVec(this.p.A, this.p.dy, this.p.dx, x);
@@ -41,33 +53,35 @@ export class BoxBilevelOracle {
     this.calls++;
     const ax = this.Ax(x);
     for (let i = 0; i < ax.length; i++) ax[i] = y[i] - ax[i];
-    return ax;
+    return this.noisy(ax);
   }
 
   /** ∇ₓg(x,y) = −Aᵀ(y − Ax). */
   gradGx(x: Float64Array, y: Float64Array): Float64Array {
-    const r = this.gradGy(x, y);
+    this.calls++;
+    const r = this.Ax(x);
+    for (let i = 0; i < r.length; i++) r[i] = y[i] - r[i];
     const out = matTVec(this.p.A, this.p.dy, this.p.dx, r);
     for (let i = 0; i < out.length; i++) out[i] = -out[i];
-    return out;
+    return this.noisy(out);
   }
 
   /** ∇_y f(x,y) = y − y_t. */
   gradFy(_x: Float64Array, y: Float64Array): Float64Array {
     this.calls++;
-    return Float64Array.from(y, (v, i) => v - this.p.yt[i]);
+    return this.noisy(Float64Array.from(y, (v, i) => v - this.p.yt[i]));
   }
 
   /** ∇ₓf(x,y) = μx. */
   gradFx(x: Float64Array, _y: Float64Array): Float64Array {
     this.calls++;
-    return Float64Array.from(x, (v) => this.p.mu * v);
+    return this.noisy(Float64Array.from(x, (v) => this.p.mu * v));
   }
 
   /** ∇²_yy g · v = v (one Hessian-vector product). */
   hvpGyy(v: Float64Array): Float64Array {
     this.calls++;
-    return Float64Array.from(v);
+    return this.noisy(Float64Array.from(v));
   }
 
   /** (∇²_xy g)ᵀ-type product: ∂ₓ(∇_y g)ᵀ v = −Aᵀv (one Hessian-vector product). */
@@ -75,7 +89,7 @@ export class BoxBilevelOracle {
     this.calls++;
     const out = matTVec(this.p.A, this.p.dy, this.p.dx, v);
     for (let i = 0; i < out.length; i++) out[i] = -out[i];
-    return out;
+    return this.noisy(out);
   }
 
   project(y: Float64Array): void {
@@ -371,6 +385,7 @@ export const bilevelPenaltySchema = z
     xLr: z.number().positive().max(10).default(0.5).describe('Outer step as a fraction of 1/L: AID uses L = μ + ‖A‖²_F; the penalty method L = μ + ‖A‖²_F/σ (ψ_σ is O(1/σ)-smooth) or the secant estimate below'),
     stepRule: z.enum(['secant', 'sigma']).default('secant').describe('Penalty x-step: sigma = xLr/(μ + ‖A‖²/σ_k) (theory: step ∝ σ); secant = local curvature from the last two hypergradients, clamped to [μ + ‖A‖², μ + ‖A‖²/σ_k] (our addition; the paper\'s step ratios are unverified)'),
     x0: z.number().min(-1e6).max(1e6).default(0).describe('Start x₀ = x0 + 0.1·N(0, I) (seeded)'),
+    noise: z.number().min(0).max(10).default(0).describe('Standard deviation of Gaussian noise on every gradient / Hessian-vector product (0 = deterministic oracles; the paper also covers the stochastic setting)'),
     epsilon: z.number().positive().max(1).default(1e-3).describe('Target ε of the stationarity measure ‖∇ψ(x)‖ (reported as oracle calls to reach it)'),
     logEvery: z.number().int().min(1).default(5).describe('Log metrics every this many outer iterations'),
   })
@@ -409,9 +424,10 @@ export function compareBilevelPenalty(c: BilevelPenaltyConfig, rng: Rng, ctx?: R
     ctx?.throwIfCancelled();
     ctx?.progress(offset + o.calls, 2 * c.budget);
   };
-  const o1 = new BoxBilevelOracle(problem);
+  const noiseSeed = rng.nextUint32();
+  const o1 = new BoxBilevelOracle(problem, new Rng(noiseSeed), c.noise);
   const pen = penaltyMethod(o1, { sigma0: c.sigma0, sigmaMin: c.sigmaMin, sigmaDecay: c.sigmaDecay, innerSteps: c.innerSteps, xLr: c.xLr, stepRule: c.stepRule }, x0, c.budget, ref, log('penalty'), c.logEvery, tick(o1, 0));
-  const o2 = new BoxBilevelOracle(problem);
+  const o2 = new BoxBilevelOracle(problem, new Rng(noiseSeed), c.noise);
   const aid = aidMethod(o2, { innerSteps: c.innerSteps, linearSteps: c.linearSteps, xLr: c.xLr }, x0, c.budget, ref, log('aid'), c.logEvery, tick(o2, c.budget));
   return { problem, exact, pen, aid, penaltyCalls: callsToEpsilon(pen.trace, c.epsilon), aidCalls: callsToEpsilon(aid.trace, c.epsilon) };
 }

@@ -105,6 +105,18 @@ test('experiment: both methods logged with prefixes, artifacts written, problem 
   await assert.rejects(runInProcess(bilevelPenaltyExperiment, { runsDir, config: { problemFile: join(dir, 'bad.json') } }), /malformed JSON/);
 });
 
+test('stochastic oracles: noisy runs are reproducible per seed and the penalty method still beats AID on ψ', async () => {
+  const { compareBilevelPenalty, bilevelPenaltySchema } = await import('../../../src/core/solvers/bilevel-penalty');
+  const c = bilevelPenaltySchema.parse({ budget: 12000, noise: 0.05 });
+  const a = compareBilevelPenalty(c, new Rng(1));
+  const b = compareBilevelPenalty(c, new Rng(1));
+  const last = <T>(t: T[]) => t[t.length - 1];
+  assert.equal(last(a.pen.trace).psi, last(b.pen.trace).psi);
+  const clean = compareBilevelPenalty(bilevelPenaltySchema.parse({ budget: 12000 }), new Rng(1));
+  assert.notEqual(last(a.pen.trace).psi, last(clean.pen.trace).psi);
+  assert.ok(last(a.pen.trace).gap < 0.1 * last(a.aid.trace).gap, `penalty gap ${last(a.pen.trace).gap}, AID gap ${last(a.aid.trace).gap}`);
+});
+
 test('claim (fast form) passes for seed 0', async () => {
   const r = await bilevelPenaltyExperiment.claim!.fast({ seed: 0 });
   assert.ok(r.pass, r.summary);
