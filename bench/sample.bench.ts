@@ -83,13 +83,21 @@ async function main() {
         });
       await runOurs();
       await runTheirs();
-      const reps = B === 1 ? 3 : 2;
-      let t = performance.now();
-      for (let r = 0; r < reps; r++) await runOurs();
-      const oursS = (performance.now() - t) / 1000 / reps;
-      t = performance.now();
-      for (let r = 0; r < reps; r++) await runTheirs();
-      const theirsS = (performance.now() - t) / 1000 / reps;
+      // Alternate the two, several rounds, and take medians: the machine is shared and noisy.
+      const rounds = B === 1 ? 5 : 3;
+      const oursTimes: number[] = [];
+      const theirTimes: number[] = [];
+      for (let r = 0; r < rounds; r++) {
+        let t = performance.now();
+        await runOurs();
+        oursTimes.push((performance.now() - t) / 1000);
+        t = performance.now();
+        await runTheirs();
+        theirTimes.push((performance.now() - t) / 1000);
+      }
+      const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+      const oursS = median(oursTimes);
+      const theirsS = median(theirTimes);
       const oursTps = (B * newTokens) / oursS;
       const theirsTps = (B * newTokens) / theirsS;
       console.log(
