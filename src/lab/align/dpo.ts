@@ -280,18 +280,21 @@ export async function runPreferenceRounds(o: {
   return res;
 }
 
-/** The newest artifacts/checkpoints/<arm>/round-N under a run folder, its artifacts, or the checkpoints folder itself. */
-export function lastRoundDir(from: string, arm: string): { dir: string; round: number } | null {
+/** The newest artifacts/checkpoints/<arm>/<stem>-N under a run folder, its artifacts, or the checkpoints folder itself. */
+export function lastRoundDir(from: string, arm: string, stem = 'round'): { dir: string; round: number } | null {
   const candidates = [join(from, 'artifacts', 'checkpoints', arm), join(from, 'checkpoints', arm), join(from, arm), from];
   for (const d of candidates) {
     if (!existsSync(d)) continue;
     const rounds = readdirSync(d)
-      .map((n) => /^round-(\d+)$/.exec(n))
+      .map((n) => new RegExp(`^${stem}-(\\d+)$`).exec(n))
       .filter((m): m is RegExpExecArray => !!m)
       .map((m) => Number(m[1]))
       .sort((a, b) => b - a);
-    if (rounds.length) return { dir: join(d, `round-${rounds[0]}`), round: rounds[0] };
-    if (existsSync(join(d, 'training_state.json'))) return { dir: d, round: Number(readCheckpointState(d).round) };
+    if (rounds.length) return { dir: join(d, `${stem}-${rounds[0]}`), round: rounds[0] };
+    if (existsSync(join(d, 'training_state.json'))) {
+      const st = readCheckpointState(d);
+      return { dir: d, round: Number(st[stem] ?? st.round) };
+    }
   }
   if (!existsSync(from)) throw new Error(`resumeFrom: ${from} does not exist`);
   return null;

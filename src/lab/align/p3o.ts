@@ -20,8 +20,8 @@ import { z } from 'zod';
 import { defineExperiment, type RunContext } from '../../core/experiment';
 import type { Weights } from '../lm/llama/config';
 import { brownPrompts } from '../tasks/sentiment';
-import { completionReward, setupLmRun } from './dpo';
-import { type Completion, copyWeights, encodePrompts, evaluatePolicy, lmFields, mean, pickRng, sampleCompletions, samplerFor, sum, writeCheckpoint } from './policy';
+import { completionReward, lastRoundDir, setupLmRun } from './dpo';
+import { type Completion, copyWeights, encodePrompts, evaluatePolicy, lmFields, mean, pickRng, readCheckpointWeights, sampleCompletions, samplerFor, sum, writeCheckpoint } from './policy';
 
 export const p3oSchema = z
   .object({
@@ -129,9 +129,16 @@ async function runArm(
     res.refReward = ev.refReward;
     ctx.log(step.value, { [`${p}eval/reward`]: ev.reward, [`${p}eval/win_rate`]: ev.winRate, [`${p}objective/kl`]: ev.kl, [`${p}eval/distinct_2`]: ev.distinct2, [`${p}iteration`]: it, 'eval/ref_reward': ev.refReward });
   };
-  await evalOne(initial, 0);
+  let first = 1;
+  const resumed = c.resumeFrom ? lastRoundDir(c.resumeFrom, method, 'iteration') : null;
+  if (resumed) {
+    // θ comes back from the checkpoint; PPO's per-prompt baseline restarts empty (it is not saved).
+    trainer.setWeights(readCheckpointWeights(resumed.dir));
+    first = resumed.round + 1;
+    ctx.info(`${method}: resumed from ${resumed.dir} after iteration ${resumed.round}`);
+  } else await evalOne(initial, 0);
   const t0 = Date.now();
-  for (let it = 1; it <= c.iterations; it++) {
+  for (let it = first; it <= c.iterations; it++) {
     ctx.throwIfCancelled();
     const sampler = await samplerFor(join(ctx.artifactsDir, 'tmp', `${method}-sampler`), model, trainer.weights(), ctx.threads);
     const rep = pool.flatMap((x) => [x, x]);
@@ -202,7 +209,7 @@ async function runArm(
     await evalOne(w, it);
     ctx.progress(it, c.iterations, { metric: `${p}eval/reward`, value: res.evalReward[res.evalReward.length - 1] });
   }
-  res.secondsPerIteration = (Date.now() - t0) / 1000 / c.iterations;
+  res.secondsPerIteration = (Date.now() - t0) / 1000 / Math.max(1, c.iterations - first + 1);
   return res;
 }
 
