@@ -5,6 +5,7 @@
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { onnx } from 'onnx-proto';
+import { decodeSafetensors, encodeSafetensors } from '../../core/nn/safetensors';
 import { type LlamaConfig, llamaParamSpecs, parseLlamaConfig, type Weights } from './llama/config';
 import { buildLlamaOnnx } from './onnx/llama-onnx';
 import { ELEM } from './onnx/builder';
@@ -179,57 +180,26 @@ function readExternal(modelPath: string, t: onnx.ITensorProto, name: string): Ui
   return new Uint8Array(all.buffer, all.byteOffset + offset, length);
 }
 
-// ---- safetensors (8-byte little-endian header length, JSON header, raw little-endian data)
+// ---- safetensors (reader/writer of the numeric core)
 
 export function readSafetensorsWeights(path: string, config: LlamaConfig): Weights {
-  const buf = readFileSync(path);
-  if (buf.length < 8) throw new Error(`${path}: not a safetensors file (${buf.length} bytes)`);
-  const headerLen = Number(buf.readBigUInt64LE(0));
-  if (headerLen <= 0 || 8 + headerLen > buf.length) throw new Error(`${path}: not a safetensors file (header length ${headerLen})`);
-  let header: Record<string, { dtype: string; shape: number[]; data_offsets: [number, number] }>;
+  let entries: Map<string, { shape: number[]; data: Float32Array }>;
   try {
-    header = JSON.parse(buf.subarray(8, 8 + headerLen).toString('utf8'));
+    entries = new Map(decodeSafetensors(readFileSync(path), path).tensors.map((t) => [t.name, t]));
   } catch (e) {
-    throw new Error(`${path}: not a safetensors file (bad JSON header: ${(e as Error).message})`, { cause: e });
+    throw new Error(`${path}: not a readable safetensors file (${(e as Error).message})`, { cause: e });
   }
-  const base = 8 + headerLen;
   const weights: Weights = new Map();
   for (const spec of llamaParamSpecs(config)) {
-    const t = header[spec.name];
+    const t = entries.get(spec.name);
     if (!t) throw missing(path, spec.name, spec.shape, '');
     expectShape(path, spec.name, t.shape, spec.shape);
-    if (t.dtype !== 'F32' && t.dtype !== 'F16' && t.dtype !== 'BF16') {
-      throw new Error(`${path}: tensor ${spec.name} has dtype ${t.dtype}, expected F32, F16 or BF16`);
-    }
-    const [b, e] = t.data_offsets;
-    if (base + e > buf.length || b > e) throw new Error(`${path}: tensor ${spec.name} data [${b}, ${e}) is outside the file`);
-    const n = spec.shape.reduce((x, y) => x * y, 1);
-    weights.set(spec.name, decodeFloats(buf.subarray(base + b, base + e), t.dtype, n, `${path}: tensor ${spec.name}`));
+    weights.set(spec.name, t.data);
   }
   return weights;
 }
 
 /** Write weights as model.safetensors (F32), e.g. for PyTorch users. */
 export function writeSafetensors(path: string, weights: Weights, config: LlamaConfig): void {
-  const header: Record<string, unknown> = { __metadata__: { format: 'pt' } };
-  let offset = 0;
-  const specs = llamaParamSpecs(config);
-  for (const s of specs) {
-    const n = weights.get(s.name)!.length;
-    header[s.name] = { dtype: 'F32', shape: s.shape, data_offsets: [offset, offset + 4 * n] };
-    offset += 4 * n;
-  }
-  let json = JSON.stringify(header);
-  while ((8 + Buffer.byteLength(json)) % 8) json += ' ';
-  const hb = Buffer.from(json);
-  const out = Buffer.alloc(8 + hb.length + offset);
-  out.writeBigUInt64LE(BigInt(hb.length), 0);
-  hb.copy(out, 8);
-  let p = 8 + hb.length;
-  for (const s of specs) {
-    const t = weights.get(s.name)!;
-    Buffer.from(t.buffer, t.byteOffset, t.byteLength).copy(out, p);
-    p += t.byteLength;
-  }
-  writeFileSync(path, out);
+  writeFileSync(path, encodeSafetensors(llamaParamSpecs(config).map((s) => ({ name: s.name, shape: s.shape, data: weights.get(s.name)! })), { format: 'pt' }));
 }

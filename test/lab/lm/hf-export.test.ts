@@ -227,7 +227,7 @@ test('import: round trip of our export (ONNX and safetensors) and clear errors',
           writeFileSync(join(d, 'model.safetensors'), b.subarray(0, b.length - 100));
         }),
       ),
-    /lm_head\.weight data \[\d+, \d+\) is outside the file/,
+    /model\.safetensors: not a readable safetensors file \(.*offsets/,
   );
   assert.throws(() => importHfFolder(join(root, 'nope')), /config\.json: not found/);
   // An imported folder can be exported again and gives the same model.
