@@ -5,6 +5,7 @@
 //   VR-Halpern:  the same anchored step with F(x_k) replaced by a PAGE / loopless-SARAH estimate
 //                F̃_k = F(x_k) with probability p, else F̃_{k−1} + (1/b) Σ_{i∈S_k} [F_i(x_k) − F_i(x_{k−1})]
 //   EAG:         extra-anchored gradient (Yoon & Ryu 2021), projected: two F evaluations per step.
+//   SGD-Halpern: the anchored step on a plain minibatch estimate (no variance reduction).
 // Optimality measure (computable, last iterate): ‖x − Π(x − ηF(x))‖ / η with the same η for all.
 import { z } from 'zod';
 import { defineExperiment, type RunContext } from '../experiment';
@@ -280,6 +281,27 @@ export function vrHalpern(p: FiniteSumProblem, x0: Float64Array, o: VrOptions, r
   return { x, iterations: k, calls: oracle.calls, trace: tr.trace };
 }
 
+/** SGD-Halpern (no variance reduction): the anchored step on a fresh minibatch estimate of F each iteration. */
+export function sgdHalpern(p: FiniteSumProblem, x0: Float64Array, eta: number, batch: number, rng: Rng, b: RunBudget): MethodResult {
+  const oracle = new Oracle(p);
+  const tr = tracker(p, oracle, b);
+  const x = Float64Array.from(x0);
+  const est = new Float64Array(p.d);
+  let k = 0;
+  tr.maybe(x, 0);
+  while (oracle.calls + batch <= b.budget) {
+    est.fill(0);
+    for (let s = 0; s < batch; s++) oracle.addComponent(rng.int(p.n), x, 1 / batch, est);
+    const lam = 1 / (k + 2);
+    const t = projectBox(p, Float64Array.from(x, (v, j) => v - eta * est[j]));
+    for (let j = 0; j < p.d; j++) x[j] = lam * x0[j] + (1 - lam) * t[j];
+    k++;
+    tr.maybe(x, k);
+  }
+  tr.maybe(x, k, true);
+  return { x, iterations: k, calls: oracle.calls, trace: tr.trace };
+}
+
 // ---------------------------------------------------------------------------------------------
 // Experiment
 
@@ -311,6 +333,7 @@ export interface VrComparison {
   vr: MethodResult;
   halpern: MethodResult;
   eag: MethodResult;
+  sgd: MethodResult;
   measureEta: number;
 }
 
@@ -325,7 +348,8 @@ export function compareVrHalpern(problem: FiniteSumProblem, cfg: VrHalpernConfig
   const vr = vrHalpern(problem, x0, { eta, p, batch }, rng.fork(), mk('vr_halpern'));
   const hal = halpern(problem, x0, eta, mk('halpern'));
   const ea = eag(problem, x0, cfg.eagScale / problem.L, mk('eag'));
-  return { problem, vr, halpern: hal, eag: ea, measureEta };
+  const sgd = sgdHalpern(problem, x0, eta, batch, rng.fork(), mk('sgd_halpern'));
+  return { problem, vr, halpern: hal, eag: ea, sgd, measureEta };
 }
 
 /** Residual of a trace at a call budget (last checkpoint not beyond it). */
@@ -343,9 +367,8 @@ async function run(ctx: RunContext<VrHalpernConfig>) {
   const cmp = compareVrHalpern(problem, cfg, ctx.rng, {
     onCheckpoint: (method, pt) => {
       ctx.throwIfCancelled();
-      if (method === 'vr_halpern') ctx.progress(Math.round((pt.calls / budget) * 100), 300);
-      else if (method === 'halpern') ctx.progress(100 + Math.round((pt.calls / budget) * 100), 300);
-      else ctx.progress(200 + Math.round((pt.calls / budget) * 100), 300);
+      const offset = { vr_halpern: 0, halpern: 100, eag: 200, sgd_halpern: 300 }[method] ?? 0;
+      ctx.progress(offset + Math.round((pt.calls / budget) * 100), 400);
     },
   });
   // one row per checkpoint of the shared budget axis: every method's last iterate within it
@@ -357,6 +380,7 @@ async function run(ctx: RunContext<VrHalpernConfig>) {
       ['vr_halpern', cmp.vr],
       ['halpern', cmp.halpern],
       ['eag', cmp.eag],
+      ['sgd_halpern', cmp.sgd],
     ] as const) {
       row[`${name}/residual`] = residualAt(res.trace, calls);
       let it = 0;
@@ -377,6 +401,7 @@ async function run(ctx: RunContext<VrHalpernConfig>) {
     ['vr_halpern', cmp.vr],
     ['halpern', cmp.halpern],
     ['eag', cmp.eag],
+    ['sgd_halpern', cmp.sgd],
   ] as const) {
     ctx.artifact(`trace_${name}.npy`, encodeNpy(traceArray(res.trace), [res.trace.length, 4]));
     ctx.artifact(`x_${name}.npy`, encodeNpy(res.x));
@@ -390,6 +415,7 @@ async function run(ctx: RunContext<VrHalpernConfig>) {
     vr_halpern_residual: final(cmp.vr),
     halpern_residual: final(cmp.halpern),
     eag_residual: final(cmp.eag),
+    sgd_halpern_residual: final(cmp.sgd),
     vr_halpern_iterations: cmp.vr.iterations,
     halpern_iterations: cmp.halpern.iterations,
     eag_iterations: cmp.eag.iterations,
@@ -408,6 +434,7 @@ interface VrFigures {
   vr: number;
   halpern: number;
   eag: number;
+  sgd: number;
   /** Fraction of shared checkpoints after the first 2 epochs where VR-Halpern has the lowest residual. */
   winFraction: number;
 }
@@ -426,7 +453,7 @@ function vrFigures(cfg: VrHalpernConfig, seed: number): VrFigures {
     total++;
     if (v < residualAt(cmp.halpern.trace, calls) && v < residualAt(cmp.eag.trace, calls)) wins++;
   }
-  return { vr: cmp.vr.trace.at(-1)!.residual, halpern: cmp.halpern.trace.at(-1)!.residual, eag: cmp.eag.trace.at(-1)!.residual, winFraction: wins / Math.max(1, total) };
+  return { vr: cmp.vr.trace.at(-1)!.residual, halpern: cmp.halpern.trace.at(-1)!.residual, eag: cmp.eag.trace.at(-1)!.residual, sgd: cmp.sgd.trace.at(-1)!.residual, winFraction: wins / Math.max(1, total) };
 }
 
 const judgeVr = (f: VrFigures, margin: number) => f.vr * margin < f.halpern && f.vr * margin < f.eag && f.winFraction >= 0.9;
@@ -453,13 +480,13 @@ export const vrHalpernExperiment = defineExperiment({
       return {
         pass: judgeVr(f, 2),
         measured: { ...f },
-        summary: `n=${cfg.n}, d=${cfg.d}, ${cfg.epochs} epochs: residual VR-Halpern ${f.vr.toExponential(2)} vs Halpern ${f.halpern.toExponential(2)} (${(f.halpern / f.vr).toFixed(1)}×), EAG ${f.eag.toExponential(2)} (${(f.eag / f.vr).toFixed(1)}×); lowest at ${(f.winFraction * 100).toFixed(0)}% of epochs ≥ 2`,
+        summary: `n=${cfg.n}, d=${cfg.d}, ${cfg.epochs} epochs: residual VR-Halpern ${f.vr.toExponential(2)} vs Halpern ${f.halpern.toExponential(2)} (${(f.halpern / f.vr).toFixed(1)}×), EAG ${f.eag.toExponential(2)} (${(f.eag / f.vr).toFixed(1)}×), SGD-Halpern ${f.sgd.toExponential(2)}; lowest at ${(f.winFraction * 100).toFixed(0)}% of epochs ≥ 2`,
       };
     },
     async full({ seeds }) {
       const cfg = vrHalpernSchema.parse(FULL_VR);
       const all = seeds.map((s) => vrFigures(cfg, s));
-      const gm = (k: 'vr' | 'halpern' | 'eag') => Math.exp(all.reduce((s, f) => s + Math.log(f[k]), 0) / all.length);
+      const gm = (k: 'vr' | 'halpern' | 'eag' | 'sgd') => Math.exp(all.reduce((s, f) => s + Math.log(f[k]), 0) / all.length);
       return {
         pass: all.every((f) => judgeVr(f, 3)),
         measured: {
@@ -467,6 +494,7 @@ export const vrHalpernExperiment = defineExperiment({
           vr_residual: gm('vr'),
           halpern_residual: gm('halpern'),
           eag_residual: gm('eag'),
+          sgd_halpern_residual: gm('sgd'),
           halpern_over_vr: gm('halpern') / gm('vr'),
           eag_over_vr: gm('eag') / gm('vr'),
           min_win_fraction: Math.min(...all.map((f) => f.winFraction)),

@@ -80,12 +80,12 @@ test('least-squares problem files: JSON, .npy (n, d+1), and clear errors', () =>
 test('vr-halpern experiment runs in process on a shared oracle-call axis and writes artifacts', async () => {
   const { dir, summary } = await runInProcess(vrHalpernExperiment, { config: { n: 200, d: 10, epochs: 10 }, seed: 3 });
   const s = summary as Record<string, any>;
-  assert.ok(s.vr_halpern_residual > 0 && s.halpern_iterations === 10 && s.eag_iterations === 5);
+  assert.ok(s.vr_halpern_residual > 0 && s.halpern_iterations === 10 && s.eag_iterations === 5 && s.sgd_halpern_residual > 0);
   for (const f of ['trace_vr_halpern.npy', 'trace_halpern.npy', 'trace_eag.npy', 'x_vr_halpern.npy', 'summary.json']) assert.ok(existsSync(join(dir, 'artifacts', f)), f);
   const rows = readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
   assert.equal(rows.length, 41);
   assert.equal(rows.at(-1).oracle_calls, 2000);
-  assert.ok('vr_halpern/residual' in rows[5] && 'halpern/residual' in rows[5] && 'eag/residual' in rows[5]);
+  assert.ok('vr_halpern/residual' in rows[5] && 'halpern/residual' in rows[5] && 'eag/residual' in rows[5] && 'sgd_halpern/residual' in rows[5]);
 });
 
 test('vr-halpern fast claim passes for seed 0', async () => {
