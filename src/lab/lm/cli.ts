@@ -102,6 +102,8 @@ function splitFlag(f: Flags): Split {
 
 interface Sub {
   usage: string;
+  /** One line for the subcommand list. */
+  short: string;
   summary: string;
   spec: FlagSpec;
   run(f: Flags, out: LmOut): Promise<number>;
@@ -109,6 +111,7 @@ interface Sub {
 
 const SUBS: Record<string, Sub> = {
   'train-tokenizer': {
+    short: 'train a byte-level BPE tokenizer on a corpus or text file',
     usage: 'proxlab lm train-tokenizer --corpus brown|code|FILE --out DIR [--vocab-size N]',
     summary: 'Train a byte-level BPE tokenizer (GPT-2 byte alphabet, <|endoftext|> and <|pad|>) and write tokenizer.json + tokenizer_config.json.',
     spec: {
@@ -131,6 +134,7 @@ const SUBS: Record<string, Sub> = {
     },
   },
   pretrain: {
+    short: 'train a bundled model by its recipe, or continue training a model',
     usage: 'proxlab lm pretrain --recipe NAME [--steps N] [--threads N] [--out DIR]\n       proxlab lm pretrain --model REF --corpus brown|code|FILE --out DIR --steps N',
     summary:
       'Train a bundled model from scratch by its recipe (tokenizer, baselines, pretraining, export, training_run.json), or continue training a model (bundled name, folder, Hub id) on a corpus and export the result.',
@@ -198,6 +202,7 @@ const SUBS: Record<string, Sub> = {
     },
   },
   sample: {
+    short: 'sample continuations (batched, KV cache, seeded)',
     usage: 'proxlab lm sample --model REF --prompt TEXT [--n N] [--max-tokens N] [--temperature T] [--top-k K] [--top-p P] [--seed S]',
     summary: 'Sample continuations with the KV-cache sampler (batched: --prompt may repeat, --n samples per prompt).',
     spec: {
@@ -248,6 +253,7 @@ const SUBS: Record<string, Sub> = {
     },
   },
   eval: {
+    short: 'perplexity of a text file or corpus split',
     usage: 'proxlab lm eval --model REF (--text FILE | --corpus brown|code [--split validation])',
     summary: 'Perplexity (per token and per word) of a text file or a corpus split, with sliding windows.',
     spec: {
@@ -279,6 +285,7 @@ const SUBS: Record<string, Sub> = {
     },
   },
   export: {
+    short: 'write a model as a Hugging Face folder with onnx/model.onnx',
     usage: 'proxlab lm export --model REF --out DIR',
     summary: 'Write a model (any supported folder, e.g. config.json + model.safetensors) as a complete Hugging Face folder with onnx/model.onnx (KV cache) that @huggingface/transformers loads offline.',
     spec: {
@@ -295,6 +302,7 @@ const SUBS: Record<string, Sub> = {
     },
   },
   import: {
+    short: 'import a LLaMA-family folder or Hub id (safetensors or ONNX weights)',
     usage: 'proxlab lm import --model REF --out DIR',
     summary: 'Import a LLaMA-family model (local folder or Hub id, weights from model.safetensors or onnx/model.onnx initializers) into a folder our runtime samples from and trains.',
     spec: {
@@ -330,7 +338,7 @@ const MAIN_HELP = `Usage: proxlab lm <subcommand> [options]
 
 Subcommands:
 ${Object.entries(SUBS)
-  .map(([k, s]) => `  ${k.padEnd(16)}${s.summary.split('. ')[0].replace(/\.$/, '')}`)
+  .map(([k, s]) => `  ${k.padEnd(17)}${s.short}`)
   .join('\n')}
 
 Models: ${Object.keys(RECIPES).join(', ')} (bundled), a folder, or a Hub id when online.

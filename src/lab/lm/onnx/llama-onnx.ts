@@ -72,8 +72,8 @@ export function declareWeights(b: OnnxGraphBuilder, c: LlamaConfig, w: Weights, 
       if (!t) transposed.set(n, (t = b.o('Transpose', [names.get(n)!], { perm: [1, 0] })));
       return t;
     },
-    cos: b.weight('rotary.cos', cos, [c.max_position_embeddings, c.head_dim]),
-    sin: b.weight('rotary.sin', sin, [c.max_position_embeddings, c.head_dim]),
+    cos: fused ? '' : b.weight('rotary.cos', cos, [c.max_position_embeddings, c.head_dim]),
+    sin: fused ? '' : b.weight('rotary.sin', sin, [c.max_position_embeddings, c.head_dim]),
   };
 }
 
