@@ -162,7 +162,7 @@ export const mcaSpec: ProsperModelSpec<any, McaParams> = {
   },
   truthScalars: (cfg) => ({ pi: cfg.pi, sigma: cfg.sigma }),
   fast: { emSteps: 60, samples: 500, hPrime: 6, gamma: 4, tStart: 4, annealEnd: 0.8, baselineIters: 100 },
-  full: { emSteps: 120, samples: 1000, tStart: 4, annealEnd: 0.8 },
+  full: { emSteps: 60, samples: 1000, hPrime: 6, gamma: 4, tStart: 4, annealEnd: 0.8 },
 };
 
 export const prosperMcaExperiment = defineProsperExperiment(mcaSpec);
