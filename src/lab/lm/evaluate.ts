@@ -1,6 +1,7 @@
 // Perplexity of a token stream under an exported model (onnxruntime, our CausalLm): sliding
 // windows of `window` tokens with stride `window / 2`, so every scored token (all but the first)
 // sees at least half a window of context; per-token and per-word perplexity.
+import * as ort from 'onnxruntime-node';
 import type { CausalLm } from './causal-lm';
 import { type Perplexity, perplexityFromNll } from './baselines/ngram';
 
@@ -31,8 +32,8 @@ export async function streamPerplexity(
 ): Promise<Perplexity> {
   const window = Math.min(opts.window ?? lm.config.max_position_embeddings, lm.config.max_position_embeddings, stream.length);
   const B = opts.batchSize ?? 8;
-  const V = lm.vocabSize;
   const plans = slidingWindows(stream.length, window);
+  const session = await lm.scorerSession();
   let nll = 0;
   let count = 0;
   for (let i = 0; i < plans.length; i += B) {
@@ -47,16 +48,15 @@ export async function streamPerplexity(
         pos[b * T + j] = BigInt(j);
       }
     });
-    const out = await lm.forward(ids, chunk.length, T, mask, pos, null, 0);
+    const out = await session.run({
+      input_ids: new ort.Tensor('int64', ids, [chunk.length, T]),
+      attention_mask: new ort.Tensor('int64', mask, [chunk.length, T]),
+      position_ids: new ort.Tensor('int64', pos, [chunk.length, T]),
+    });
+    const lps = out.token_logprobs.data as Float32Array; // [b, t] = log p(window[t + 1] | window[<= t])
     chunk.forEach((p, b) => {
       for (let s = p.scoreFrom; s < p.end; s++) {
-        const t = s - p.start - 1; // logits at t predict stream[s]
-        const row = out.logits.subarray((b * T + t) * V, (b * T + t + 1) * V);
-        let m = -Infinity;
-        for (let v = 0; v < V; v++) if (row[v] > m) m = row[v];
-        let z = 0;
-        for (let v = 0; v < V; v++) z += Math.exp(row[v] - m);
-        nll -= row[stream[s]] - m - Math.log(z);
+        nll -= lps[b * (T - 1) + (s - p.start - 1)];
         count++;
       }
     });
