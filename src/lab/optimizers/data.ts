@@ -3,21 +3,7 @@
 // expected, so a user can fix a bad file without reading code.
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
-import { parseNpy, type NpyArray } from '../../core/io/npy';
-
-/**
- * Reads a .npy file. Copies the bytes into a fresh Uint8Array first: Node's Buffer.slice is a view,
- * not a copy, so parsing a pooled Buffer directly can read from the wrong offset.
- */
-export function readNpyFile(path: string): NpyArray {
-  let buf: Uint8Array;
-  try {
-    buf = new Uint8Array(readFileSync(path));
-  } catch (e) {
-    throw new Error(`${path}: cannot read file (${(e as NodeJS.ErrnoException).code ?? String(e)})`, { cause: e });
-  }
-  return parseNpy(buf, path);
-}
+import { readMatrix } from '../../core/io/npy';
 
 export interface Dataset {
   /** Row-major n×d. */
@@ -76,8 +62,7 @@ export function readArrayFile(path: string, field: string, key?: string): { data
   const ext = extname(path).toLowerCase();
   if (ext === '.npy') {
     try {
-      const a = readNpyFile(path);
-      const m = { shape: a.shape, data: a.data instanceof BigInt64Array ? Float64Array.from(a.data, (x) => Number(x)) : Float64Array.from(a.data as ArrayLike<number>) };
+      const m = readMatrix(path);
       for (let i = 0; i < m.data.length; i++) {
         if (!Number.isFinite(m.data[i])) throw new DataFileError(`${field}: '${path}' element ${i} is not finite`);
       }

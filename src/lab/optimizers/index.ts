@@ -6,6 +6,7 @@ import { lastIterateSgd } from './last-iterate-sgd';
 import { lrRefine } from './lr-refine';
 import { normalizedLrgd } from './normalized-lrgd';
 import { harpg, npgIgt } from './npg-harpg';
+import { rootExperiment } from './root';
 import { wgsef } from './wgsef';
 
-export const experiments: Experiment[] = [normalizedLrgd, lastIterateSgd, wgsef, convexReluAdmm, lrRefine, directionalAttacks, npgIgt, harpg];
+export const experiments: Experiment[] = [normalizedLrgd, lastIterateSgd, wgsef, convexReluAdmm, lrRefine, directionalAttacks, npgIgt, harpg, rootExperiment];

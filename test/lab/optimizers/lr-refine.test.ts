@@ -5,7 +5,7 @@ import { writeNpy } from '../../../src/core/io/npy';
 import { Rng } from '../../../src/core/rng';
 import { noisyLinearData } from '../../../src/lab/optimizers/last-iterate-sgd';
 import { logisticProblem, lrRefine, mlpProblem, namedSchedule, refineSchedule, sgdWithSchedule, teacherData } from '../../../src/lab/optimizers/lr-refine';
-import { readNpyFile } from '../../../src/lab/optimizers/data';
+import { readNpy } from '../../../src/core/io/npy';
 import { finiteDiffGrad, maxAbsDiff, metricNames, runForTest, tempDir } from './helpers';
 
 test('refinement of constant gradient norms is exactly linear decay', () => {
@@ -69,6 +69,6 @@ test('experiment on .npy data logs every schedule per model and writes the sched
   const run = await runForTest(lrRefine, { dataX: join(dir, 'X.npy'), dataY: join(dir, 'y.npy'), steps: 60, lrs: [0.3, 1], seeds: 1, hidden: 4 });
   const names = metricNames(run);
   for (const m of ['logistic', 'mlp']) for (const s of ['constant', 'cosine', 'linear', 'refined']) assert.ok(names.has(`${m}/${s}/final_loss`), `${m}/${s}`);
-  assert.deepEqual(readNpyFile(run.artifacts.get('mlp_schedules.npy')!).shape, [5, 60]);
+  assert.deepEqual(readNpy(run.artifacts.get('mlp_schedules.npy')!).shape, [5, 60]);
   await assert.rejects(runForTest(lrRefine, { dataX: join(dir, 'X.npy'), dataY: join(dir, 'nope.npy') }), /dataY: .*nope.npy.*cannot read/);
 });

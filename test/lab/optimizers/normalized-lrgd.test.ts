@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { readNpyFile as readNpy } from '../../../src/lab/optimizers/data';
+import { readNpy } from '../../../src/core/io/npy';
 import { Rng } from '../../../src/core/rng';
 import { LrgdRunner, logisticLoss, normalizedLrgd, separableBlobs } from '../../../src/lab/optimizers/normalized-lrgd';
 import { finiteDiffGrad, maxAbsDiff, metricNames, runForTest, tempDir } from './helpers';
