@@ -12,6 +12,7 @@ function loadLab(): Promise<LabApi> {
     const bundled = join(__dirname, 'lab.js');
     // A non-literal specifier keeps esbuild from inlining the lab into dist/extension.js.
     const fromSource = '../lab/api';
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- a CommonJS bundle beside this one, resolved at run time
     loading = existsSync(bundled) ? Promise.resolve(require(bundled) as LabApi) : (import(fromSource) as Promise<LabApi>);
   }
   return loading;
