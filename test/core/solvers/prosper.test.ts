@@ -14,6 +14,7 @@ import { l1SparseCoding, nmf } from '../../../src/core/solvers/prosper-baselines
 import { prosperBscExperiment } from '../../../src/core/solvers/prosper-bsc';
 import { prosperDscExperiment } from '../../../src/core/solvers/prosper-dsc';
 import { runInProcess } from '../../../src/lab/runs/context';
+import { writeNpy } from '../../../src/core/io/npy';
 import { choleskyInPlace, choleskyLogDet, solveSpd } from '../../../src/core/linalg/cholesky';
 
 test('truncated state space: 221 states per point for H = 10, H′ = 8, γ = 5 (as in ProSper)', () => {
@@ -168,6 +169,9 @@ test('prosper experiments read Y / W_true from files, write artifacts and traces
   await assert.rejects(runInProcess(prosperBscExperiment, { runsDir, config: { ...cfg, dataFile: join(dir, 'y-only.json') } }), /latents: set the model size H/);
   const ok = await runInProcess(prosperBscExperiment, { runsDir, config: { ...cfg, dataFile: join(dir, 'y-only.json'), latents: 6 } });
   assert.equal((ok.summary as any).methods['prosper-bsc'].recovered, null);
+  writeNpy(join(dir, 'Y.npy'), Y, [200, 9]);
+  const fromNpy = await runInProcess(prosperBscExperiment, { runsDir, config: { ...cfg, dataFile: join(dir, 'Y.npy'), latents: 6 } });
+  assert.equal((fromNpy.summary as any).D, 9);
   writeFileSync(join(dir, 'wshape.json'), JSON.stringify({ Y: rows(Y, 200, 9), W_true: [[1, 2]] }));
   await assert.rejects(runInProcess(prosperBscExperiment, { runsDir, config: { ...cfg, dataFile: join(dir, 'wshape.json') } }), /W_true' has shape \(1, 2\), expected \(D=9, Hgt\)/);
   writeFileSync(join(dir, 'nan.json'), JSON.stringify({ Y: [[1, 2], [3, 'x']] }));

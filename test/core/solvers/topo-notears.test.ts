@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Rng } from '../../../src/core/rng';
-import { readNpy } from '../../../src/core/io/npy';
+import { readNpy, writeNpy } from '../../../src/core/io/npy';
 import {
   candidatePairs, centerColumns, covariance, expAcyclicity, fitOrder, graphAccuracy, logDetAcyclicityGradient, notears,
   orderFromEstimate, scoreAndGradient, simulateErDag, simulateLinearSem, simulateWeights, topo, topologicalOrder, topoNotearsExperiment,
@@ -109,6 +109,16 @@ test('experiment runs from a problem file, writes artifacts and traces; bad file
   // data without ground truth: SHD is null
   const r2 = await runInProcess(topoNotearsExperiment, { runsDir, config: { dataFile: join(dir, 'X.json'), postProcess: false } });
   assert.equal((r2.summary as any).methods.topo.shd, null);
+  // .npy problem data: X alone, and X / W_true as .npy paths inside a JSON file
+  writeNpy(join(dir, 'X.npy'), x, [n, d]);
+  writeNpy(join(dir, 'W.npy'), w, [d, d]);
+  writeFileSync(join(dir, 'npy.json'), JSON.stringify({ X: 'X.npy', W_true: 'W.npy' }));
+  const r3 = await runInProcess(topoNotearsExperiment, { runsDir, config: { dataFile: join(dir, 'npy.json'), postProcess: false }, seed: 1 });
+  assert.equal((r3.summary as any).methods.topo.shd, sum.methods.topo.shd);
+  const r4 = await runInProcess(topoNotearsExperiment, { runsDir, config: { dataFile: join(dir, 'X.npy'), postProcess: false } });
+  assert.equal((r4.summary as any).d, d);
+  writeNpy(join(dir, 'X1.npy'), x, [n * d]);
+  await assert.rejects(runInProcess(topoNotearsExperiment, { runsDir, config: { dataFile: join(dir, 'X1.npy') } }), /field 'X' has shape \(1800\), expected \(n, d\)/);
   // errors
   writeFileSync(join(dir, 'bad.json'), '{"X": [[1, 2], [3]]}');
   await assert.rejects(runInProcess(topoNotearsExperiment, { runsDir, config: { dataFile: join(dir, 'bad.json') } }), /ragged/);
