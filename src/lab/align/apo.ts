@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { defineExperiment } from '../../core/experiment';
 import { dpoFields, type ArmResult, runPreferenceRounds, setupLmRun } from './dpo';
+import { removeScratch } from './policy';
 
 export const apoSchema = z
   .object({
@@ -42,6 +43,7 @@ export const apoExperiment = defineExperiment({
     const branchFrom = { dir: join(ctx.artifactsDir, 'checkpoints', 'iterative_dpo', 'round-1'), evalReward: dpo.evalReward.slice(0, 2), evalWinRate: dpo.evalWinRate.slice(0, 2), kl: dpo.kl.slice(0, 2) };
     const apo = await runPreferenceRounds({ ctx, c, reference: 'previous', alpha: c.alpha, arm: 'apo', prefix: 'apo/', stepOffset: step, branchFrom, ...s });
     await s.refLm.dispose();
+    removeScratch(ctx.artifactsDir);
     const summary = apoSummary(dpo, apo);
     ctx.artifact('summary.json', { ...summary, apo_curve: apo.evalReward, iterative_dpo_curve: dpo.evalReward, apo_win_rate: apo.evalWinRate, iterative_dpo_win_rate: dpo.evalWinRate, apo_kl: apo.kl, iterative_dpo_kl: dpo.kl, output: join('artifacts', 'checkpoints', 'apo', `round-${c.rounds}`) });
     ctx.info(`APO reaches iterative DPO's final reward ${summary.iterative_dpo_reward.toFixed(4)} at round ${summary.apo_rounds_to_match} of ${c.rounds}; final APO ${summary.apo_reward.toFixed(4)} (KL ${summary.apo_kl.toFixed(2)}), reference ${summary.ref_reward.toFixed(4)}`);

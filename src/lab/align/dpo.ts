@@ -29,6 +29,7 @@ import {
   PolicyTrainer,
   readCheckpointState,
   readCheckpointWeights,
+  removeScratch,
   sampleCompletions,
   samplerFor,
   saveSideWeights,
@@ -324,6 +325,7 @@ export const dpoExperiment = defineExperiment({
     const s = await setupLmRun(ctx, c);
     const r = await runPreferenceRounds({ ctx, c, reference: c.reference, alpha: 0, arm: 'dpo', prefix: '', ...s });
     await s.refLm.dispose();
+    removeScratch(ctx.artifactsDir);
     const summary = {
       eval_reward: r.evalReward[r.evalReward.length - 1],
       ref_reward: r.refReward,
@@ -342,14 +344,14 @@ export const dpoExperiment = defineExperiment({
     },
     async full({ seeds }) {
       const rows = [];
-      for (const seed of seeds) rows.push(await dpoClaim(seed, dpoSchema.parse({ rounds: 3, prompts: 64, evalPrompts: 96 })));
+      for (const seed of seeds) rows.push(await dpoClaim(seed, dpoSchema.parse({ rounds: 4, prompts: 64, samplesPerPrompt: 8, evalPrompts: 64, maxNewTokens: 8, epochs: 3, lr: 1e-3 })));
       return { pass: rows.every((r) => r.pass), measured: Object.fromEntries(rows.flatMap((r, i) => Object.entries(r.measured).map(([k, v]) => [`seed${seeds[i]}/${k}`, v]))), summary: rows.map((r) => r.summary).join('; ') };
     },
   },
 });
 
 export function fastDpoConfig(): DpoConfig {
-  return dpoSchema.parse({ rounds: 2, prompts: 24, evalPrompts: 32, maxNewTokens: 8, epochs: 2 });
+  return dpoSchema.parse({ rounds: 3, prompts: 48, samplesPerPrompt: 8, evalPrompts: 32, maxNewTokens: 8, epochs: 3, lr: 1e-3 });
 }
 
 async function dpoClaim(seed: number, config: DpoConfig) {

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { defineExperiment, type RunContext } from '../../core/experiment';
 import type { Weights } from '../lm/llama/config';
 import { evaluateNashLm, nashLmFields, type NashLmConfig, type NashLmSetup, preferenceOf, setupNashLm } from './nash-lm';
-import { copyWeights, mean, sampleCompletions, sampleMixture, samplerFor, sum, writeCheckpoint } from './policy';
+import { copyWeights, mean, removeScratch, sampleCompletions, sampleMixture, samplerFor, sum, writeCheckpoint } from './policy';
 import { Rng } from '../../core/rng';
 import { kl, makeIntransitiveGame, preferenceAgainst, softmaxFromLogits, solveRegularizedNash, type PreferenceGame } from '../tasks/intransitive';
 
@@ -123,6 +123,7 @@ async function runNashMdLm(ctx: RunContext<NashMdConfig>) {
   const w = await trainNashMdLm(ctx, s, c, steps, 'nash_md/', { value: 0 });
   const ev = await evaluateNashLm(ctx, s, c, w, 'nash_md');
   await s.refLm.dispose();
+  removeScratch(ctx.artifactsDir);
   ctx.log(steps, { 'nash_md/eval/win_rate': ev.winRate, 'nash_md/objective/kl': ev.kl });
   return { nash_md_win_rate: ev.winRate, nash_md_kl: ev.kl, nash_md_categories: ev.categories, ref_categories: s.refCategories, seconds_per_step: (Date.now() - t0) / 1000 / steps };
 }

@@ -8,7 +8,7 @@ import { defineExperiment, type RunContext } from '../../core/experiment';
 import type { CausalLm } from '../lm/causal-lm';
 import type { Weights } from '../lm/llama/config';
 import { broadcast, evaluateNashLm, isIntransitive, nashLmFields, type NashLmConfig, type NashLmSetup, preferenceOf, setupNashLm } from './nash-lm';
-import { copyWeights, mean, sampleCompletions, samplerFor, sum, writeCheckpoint } from './policy';
+import { copyWeights, mean, removeScratch, sampleCompletions, samplerFor, sum, writeCheckpoint } from './policy';
 import { Rng } from '../../core/rng';
 import { exploitability, kl, linearFit, makeIntransitiveGame, preferenceAgainst, softmaxFromLogits, solveRegularizedNash, type PreferenceGame } from '../tasks/intransitive';
 import { nashMdStep, nashMdStepSize, trainNashMdLm } from './nash-md';
@@ -150,6 +150,7 @@ export async function compareNashLm(ctx: RunContext<NashLmConfig>) {
   const mdSeconds = (Date.now() - t0) / 1000;
   const evMd = await evaluateNashLm(ctx, s, c, md, 'nash_md');
   await s.refLm.dispose();
+  removeScratch(ctx.artifactsDir);
   ctx.log(step.value, { 'nash_mp/eval/win_rate': evMp.winRate, 'nash_mp/objective/kl': evMp.kl, 'nash_md/eval/win_rate': evMd.winRate, 'nash_md/objective/kl': evMd.kl });
   const summary = {
     nash_mp_win_rate: evMp.winRate,
@@ -169,7 +170,7 @@ export async function compareNashLm(ctx: RunContext<NashLmConfig>) {
 }
 
 export function fastNashLmConfig(): NashMpConfig {
-  return nashMpSchema.parse({ task: 'lm', prompts: 16, evalPrompts: 32, outerIterations: 2, innerSteps: 2, lr: 1e-3 });
+  return nashMpSchema.parse({ task: 'lm', prompts: 16, evalPrompts: 32, outerIterations: 2, innerSteps: 2, lr: 3e-3 });
 }
 
 async function nashLmClaim(seed: number, config: NashMpConfig) {
@@ -241,7 +242,7 @@ export const nashMpExperiment = defineExperiment({
       }
       let lmOk = 0;
       for (const seed of seeds) {
-        const lm = await nashLmClaim(seed, nashMpSchema.parse({ task: 'lm', prompts: 32, evalPrompts: 64, outerIterations: 3, innerSteps: 2, lr: 1e-3 }));
+        const lm = await nashLmClaim(seed, nashMpSchema.parse({ task: 'lm', prompts: 32, evalPrompts: 64, outerIterations: 3, innerSteps: 2, lr: 3e-3 }));
         if (lm.pass) lmOk++;
         rows.push(lm.summary);
       }

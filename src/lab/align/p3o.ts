@@ -21,7 +21,7 @@ import { defineExperiment, type RunContext } from '../../core/experiment';
 import type { Weights } from '../lm/llama/config';
 import { brownPrompts } from '../tasks/sentiment';
 import { completionReward, lastRoundDir, setupLmRun } from './dpo';
-import { type Completion, copyWeights, encodePrompts, evaluatePolicy, lmFields, mean, pickRng, readCheckpointWeights, sampleCompletions, samplerFor, sum, writeCheckpoint } from './policy';
+import { type Completion, copyWeights, encodePrompts, evaluatePolicy, lmFields, mean, pickRng, readCheckpointWeights, removeScratch, sampleCompletions, samplerFor, sum, writeCheckpoint } from './policy';
 
 export const p3oSchema = z
   .object({
@@ -33,6 +33,7 @@ export const p3oSchema = z
     clip: z.number().positive().max(5).default(0.2).describe('PPO ratio clip ε / P3O log-ratio-gap clip ε'),
     ratioClip: z.number().min(1).max(1000).default(10).describe('P3O pair importance-weight clip C: c ∈ [1/C, C]'),
     baselineRate: z.number().positive().max(1).default(0.5).describe('PPO per-prompt baseline update rate'),
+    dropTies: z.boolean().default(true).describe('Leave prompts whose two rewards tie out of the update, in both methods (no preference signal; the LOOP/DAPO-style filter of zero-advantage groups)'),
     rewardShift: z.number().min(0).max(1000).default(0).describe('Add δ(x) ~ U(−s, s) per prompt to the reward (invariance probe; 0 = off)'),
   })
   .strict();
@@ -170,8 +171,10 @@ async function runArm(
     }
     const rng = pickRng(ctx.seed, 2000 + it);
     const pairsPerStep = Math.max(1, Math.floor(trainer.batch / 2));
+    const used = pool.map((_, i) => i).filter((i) => !c.dropTies || rolls[2 * i].score !== rolls[2 * i + 1].score);
+    ctx.log(step.value, { [`${p}informative_prompts`]: used.length });
     for (let e = 0; e < c.epochs; e++) {
-      const order = rng.shuffle(pool.map((_, i) => i));
+      const order = rng.shuffle(used);
       for (let k = 0; k < order.length; k += pairsPerStep) {
         const idx = order.slice(k, k + pairsPerStep).flatMap((i) => [2 * i, 2 * i + 1]);
         const seqs = idx.map((i) => rolls[i].y);
@@ -228,6 +231,7 @@ export const p3oExperiment = defineExperiment({
     const p3o = await runArm('p3o', ctx, c, s, step);
     const ppo = await runArm('ppo', ctx, c, s, step);
     await s.refLm.dispose();
+    removeScratch(ctx.artifactsDir);
     const last = (a: number[]) => a[a.length - 1];
     // P3O's lowest KL among iterations that reach PPO's final reward
     const reach = p3o.evalReward.map((r, i) => ({ r, kl: p3o.kl[i] })).filter((x, i) => i > 0 && x.r >= last(ppo.evalReward));

@@ -41,7 +41,7 @@ export const lmFields = {
   batch: z.number().int().min(2).max(256).default(16).describe('Sequences per training step'),
   lr: z.number().positive().max(1).default(3e-4).describe('AdamW learning rate'),
   maxGradNorm: z.number().positive().default(1).describe('Gradient clipping (global L2 norm)'),
-  klLimit: z.number().positive().default(8).describe('Bound on KL(π‖π_ref) (nats per continuation) that the claim check requires'),
+  klLimit: z.number().positive().default(25).describe('Bound on the Monte-Carlo KL(π‖π_ref) (nats per continuation) that the claim check requires'),
   resumeFrom: z.string().default('').describe('Resume from a checkpoint folder written by an earlier run (artifacts/checkpoints/round-N); empty = fresh start'),
 };
 
@@ -330,6 +330,11 @@ export async function sampleMixture(policy: CausalLm, ref: CausalLm, prompts: nu
     const body = tokens[b].length && tokens[b][tokens[b].length - 1] === stop ? tokens[b].slice(0, -1) : tokens[b];
     return { prompt: p, completion: tokens[b], text: policy.tokenizer.decode(body, true), logprobs: lps[b] };
   });
+}
+
+/** Remove the run's scratch samplers (artifacts/tmp); checkpoints stay. */
+export function removeScratch(artifactsDir: string): void {
+  rmSync(join(artifactsDir, 'tmp'), { recursive: true, force: true });
 }
 
 /** BOS-started prompt ids cut to maxTokens. */
