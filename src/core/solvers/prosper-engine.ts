@@ -423,7 +423,8 @@ export function solveProsper<C extends Record<string, any>, P>(spec: ProsperMode
   hooks?.progress(cfg.emSteps + 2, cfg.emSteps + 2, { metric: 'nmf/objective', value: nm.objective });
   const methods: ProsperSummary['methods'] = {};
   for (const [name, W] of Object.entries(dicts)) {
-    const m = problem.wTrue ? matchDictionary(W, H, problem.wTrue, problem.hTrue, D, cfg.matchThreshold, name === spec.id ? !!spec.signInvariant : false) : null;
+    // L1 sparse coding's atoms have no sign (codes may be negative): match them by |cos|, like NMF's (non-negative anyway)
+    const m = problem.wTrue ? matchDictionary(W, H, problem.wTrue, problem.hTrue, D, cfg.matchThreshold, name === spec.id ? !!spec.signInvariant : true) : null;
     methods[name] = { wall_s: walls[name], meanCosine: m?.meanCosine ?? null, minCosine: m?.minCosine ?? null, recovered: m?.recovered ?? null, maeScaled: m?.maeScaled ?? null, mae: m?.mae ?? null };
   }
   return {
