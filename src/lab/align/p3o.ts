@@ -258,14 +258,14 @@ export const p3oExperiment = defineExperiment({
     },
     async full({ seeds }) {
       const rows = [];
-      for (const seed of seeds) rows.push(await p3oClaim(seed, p3oSchema.parse({ iterations: 6, prompts: 48, evalPrompts: 64 })));
+      for (const seed of seeds) rows.push(await p3oClaim(seed, p3oSchema.parse({ iterations: 6, prompts: 128, evalPrompts: 64, maxNewTokens: 8, lr: 1e-3, batch: 32 })));
       return { pass: rows.every((r) => r.pass), measured: Object.fromEntries(rows.flatMap((r, i) => Object.entries(r.measured).map(([k, v]) => [`seed${seeds[i]}/${k}`, v]))), summary: rows.map((r) => r.summary).join('; ') };
     },
   },
 });
 
 export function fastP3oConfig(): P3oConfig {
-  return p3oSchema.parse({ iterations: 3, prompts: 24, evalPrompts: 24, maxNewTokens: 8, lr: 1e-3 });
+  return p3oSchema.parse({ iterations: 4, prompts: 96, evalPrompts: 32, maxNewTokens: 8, lr: 1e-3, batch: 32 });
 }
 
 async function p3oClaim(seed: number, config: P3oConfig) {
