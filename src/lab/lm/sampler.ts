@@ -8,7 +8,6 @@
 import * as ort from 'onnxruntime-node';
 import { Rng } from '../../core/rng';
 import type { CausalLm } from './causal-lm';
-import { samplerPastName } from './onnx/sampler-onnx';
 
 export interface SampleOptions {
   maxNewTokens?: number;
@@ -294,24 +293,18 @@ export async function generate(lm: CausalLm, prompts: number[][], options: Sampl
       mask[b * maxLen + pad + j] = 1n;
     }
   });
-  const pre = await lm.forward(ids, B, maxLen, mask, positions, null, 1);
-  const last = new Float32Array(B * V);
-  for (let b = 0; b < B; b++) last.set(pre.logits.subarray((b * pre.keptPositions + pre.keptPositions - 1) * V, (b * pre.keptPositions + pre.keptPositions) * V), b * V);
   const greedy = o.temperature === 0;
   const k = o.topK > 0 ? Math.min(o.topK, V) : V;
   const session = await lm.samplerSession(greedy ? { kind: 'greedy' } : { kind: 'sample', k });
   const feeds: Record<string, ort.Tensor> = {
-    logits0: new ort.Tensor('float32', last, [B, V]),
+    input_ids: new ort.Tensor('int64', ids, [B, maxLen]),
     attention_mask: new ort.Tensor('int64', mask, [B, maxLen]),
+    position_ids: new ort.Tensor('int64', positions, [B, maxLen]),
     next_position: new ort.Tensor('int64', BigInt64Array.from(prompts, (p) => BigInt(p.length)), [B, 1]),
     done: new ort.Tensor('bool', new Uint8Array(B), [B]),
     max_steps: new ort.Tensor('int64', BigInt64Array.of(BigInt(N)), []),
     stop_ids: new ort.Tensor('int64', BigInt64Array.from(stopList, (t) => BigInt(t)), [stopList.length]),
   };
-  for (let i = 0; i < lm.config.num_hidden_layers; i++) {
-    feeds[samplerPastName(i, 'key')] = pre.present[2 * i];
-    feeds[samplerPastName(i, 'value')] = pre.present[2 * i + 1];
-  }
   if (!greedy) {
     const root = new Rng(o.seed);
     const rngs = prompts.map(() => root.fork());

@@ -14,6 +14,8 @@ import { initLlamaWeights } from '../../../src/lab/lm/llama/weights';
 import { generate, generateStepwise, logSumExp, sampleToken, score, scoreUnder } from '../../../src/lab/lm/sampler';
 import { trainByteLevelBpe, writeTokenizerFiles } from '../../../src/lab/lm/tokenizer/bpe-trainer';
 import { referenceLogits } from './llama-reference';
+import * as ort from 'onnxruntime-node';
+import { buildSamplerOnnx } from '../../../src/lab/lm/onnx/sampler-onnx';
 
 env.allowRemoteModels = false;
 env.useFSCache = false;
@@ -135,6 +137,20 @@ test('in-graph decode loop agrees with the stepwise JavaScript sampler and sampl
     assert.deepEqual(loop[i].tokens, steps[i].tokens);
     for (let t = 0; t < 12; t++) assert.ok(Math.abs(loop[i].logprobs[t] - steps[i].logprobs[t]) < 1e-4);
   }
+  // The opset-18 (unfused) loop gives the same greedy tokens as the default opset-23 one.
+  const unfused = await ort.InferenceSession.create(buildSamplerOnnx(config, weights, { kind: 'greedy' }, false));
+  const p0 = prompts[1];
+  const u = await unfused.run({
+    input_ids: new ort.Tensor('int64', BigInt64Array.from(p0.map(BigInt)), [1, p0.length]),
+    attention_mask: new ort.Tensor('int64', new BigInt64Array(p0.length).fill(1n), [1, p0.length]),
+    position_ids: new ort.Tensor('int64', BigInt64Array.from(p0.map((_, i) => BigInt(i))), [1, p0.length]),
+    next_position: new ort.Tensor('int64', BigInt64Array.of(BigInt(p0.length)), [1, 1]),
+    done: new ort.Tensor('bool', new Uint8Array(1), [1]),
+    max_steps: new ort.Tensor('int64', BigInt64Array.of(12n), []),
+    stop_ids: new ort.Tensor('int64', BigInt64Array.of(9999n), [1]),
+  });
+  assert.deepEqual(Array.from(u.tokens.data as BigInt64Array, Number), loop[1].tokens);
+  await unfused.release();
   // First-token frequencies over 600 rows vs the model's top-3 distribution at temperature 0.7.
   const p = prompts[1];
   const pre = await lm.forward(BigInt64Array.from(p.map(BigInt)), 1, p.length, new BigInt64Array(p.length).fill(1n), BigInt64Array.from(p.map((_, i) => BigInt(i))), null, 1);

@@ -189,7 +189,12 @@ function emitFusedDecoder(b: OnnxGraphBuilder, c: LlamaConfig, w: WeightRefs, io
       const [out, pk, pv] = b.op('Attention', [q, k, v, maskBool, past[i].k, past[i].v], { q_num_heads: Hq, kv_num_heads: Hkv, is_causal: 0 }, 3);
       presents.push(pk, pv);
       y = out;
-    } else y = b.o('Attention', [q, k, v, maskBool], { q_num_heads: Hq, kv_num_heads: Hkv, is_causal: 0 }); // no cache (scoring)
+    } else {
+      // no cache in: prefill or scoring; the cache out is this step's keys/values in [B,H,S,D]
+      y = b.o('Attention', [q, k, v, maskBool], { q_num_heads: Hq, kv_num_heads: Hkv, is_causal: 0 });
+      const bhsd = (t: string) => b.o('Transpose', [b.o('Reshape', [t, b.ints([0, 0, Hkv, c.head_dim])])], { perm: [0, 2, 1, 3] });
+      presents.push(bhsd(k), bhsd(v));
+    }
     x = b.o('Add', [x, b.o('MatMul', [y, w.linearT(`${p}.self_attn.o_proj.weight`)])]);
     const h2 = rmsNorm(x, w.weight(`${p}.post_attention_layernorm.weight`));
     const gate = b.o('MatMul', [h2, w.linearT(`${p}.mlp.gate_proj.weight`)]);

@@ -13,14 +13,19 @@ import { declareWeights, emitDecoder, emitLmHead } from './llama-onnx';
 
 export type SamplerMode = { kind: 'greedy' } | { kind: 'sample'; k: number };
 
-export const samplerPastName = (i: number, kv: 'key' | 'value') => `past.${i}.${kv}`;
+/** Zero-length cache tensors [B,Hkv,0,D] (the unfused decoder always reads a cache). */
+function zeroCache(g: OnnxGraphBuilder, c: LlamaConfig, ids: string): { k: string; v: string }[] {
+  const shape = g.o('Concat', [g.o('Shape', [ids], { start: 0, end: 1 }), g.ints([c.num_key_value_heads, 0, c.head_dim])], { axis: 0 });
+  const z = g.o('ConstantOfShape', [shape], { value: { tensor: { dataType: ELEM.float32, dims: [1], rawData: new Uint8Array(4) } } });
+  return Array.from({ length: c.num_hidden_layers }, () => ({ k: z, v: z }));
+}
 
 /**
- * Inputs: logits0 [B,V] (prefill, last position), attention_mask [B,T0], next_position [B,1],
- * done [B] bool, past.{i}.key/value [B,Hkv,T0,D], max_steps [] int64, stop_ids [S] int64, and for
- * sampling noise [N,B,k] (uniforms in (0,1)), temperature [], top_p [].
+ * Inputs: input_ids, attention_mask, position_ids [B,S] (the left-padded prompts), next_position
+ * [B,1] (prompt lengths), done [B] bool, max_steps [] int64, stop_ids [S] int64, and for sampling
+ * noise [N,B,k] (uniforms in (0,1)), temperature [], top_p [].
  * Outputs: tokens [n,B,1] int64, logprobs [n,B,1], sampling_logprobs [n,B,1] with n <= max_steps
- * (the loop ends early once every row has emitted a stop id).
+ * (the loop ends early once every row has emitted a stop id). Prefill and loop run in one call.
  */
 export function buildSamplerOnnx(c: LlamaConfig, weights: Weights, mode: SamplerMode, fused = true): Uint8Array {
   const w = checkLlamaWeights(c, weights, 'sampler');
@@ -30,20 +35,22 @@ export function buildSamplerOnnx(c: LlamaConfig, weights: Weights, mode: Sampler
   const L = c.num_hidden_layers;
   if (mode.kind === 'sample' && !(mode.k >= 1 && mode.k <= V)) throw new Error(`sampler: k must be in [1, ${V}], got ${mode.k}`);
   const g = new OnnxGraphBuilder();
-  const logits0 = g.input('logits0', ELEM.float32, ['batch', V]);
-  const mask0 = g.input('attention_mask', ELEM.int64, ['batch', 'past_length']);
+  const promptIds = g.input('input_ids', ELEM.int64, ['batch', 'prompt_length']);
+  const mask0 = g.input('attention_mask', ELEM.int64, ['batch', 'prompt_length']);
+  const promptPos = g.input('position_ids', ELEM.int64, ['batch', 'prompt_length']);
   const pos0 = g.input('next_position', ELEM.int64, ['batch', 1]);
   const done0 = g.input('done', ELEM.bool, ['batch']);
-  const past0: string[] = [];
-  for (let i = 0; i < L; i++) {
-    for (const kv of ['key', 'value'] as const) past0.push(g.input(samplerPastName(i, kv), ELEM.float32, ['batch', Hkv, 'past_length', D]));
-  }
   const maxSteps = g.input('max_steps', ELEM.int64, []);
   const stopIds = g.input('stop_ids', ELEM.int64, ['stops']);
   const noise = mode.kind === 'sample' ? g.input('noise', ELEM.float32, ['steps', 'batch', mode.k]) : '';
   const temperature = mode.kind === 'sample' ? g.input('temperature', ELEM.float32, []) : '';
   const topP = mode.kind === 'sample' ? g.input('top_p', ELEM.float32, []) : '';
   const refs = declareWeights(g, c, w, fused);
+  // ---- prefill: the prompts' cache and the logits of their last position
+  const prefill = emitDecoder(g, c, refs, { inputIds: promptIds, attnMask: mask0, positionIds: promptPos, past: fused ? [] : zeroCache(g, c, promptIds) }, fused);
+  const lastHidden = g.o('Slice', [prefill.hidden, g.ints([-1]), g.ints([1 << 30]), g.ints([1])]);
+  const logits0 = g.o('Squeeze', [emitLmHead(g, c, refs, lastHidden), g.ints([1])]);
+  const past0 = prefill.presents;
 
   // ---- loop body
   const b = new OnnxGraphBuilder('body/');
