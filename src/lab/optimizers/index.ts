@@ -2,6 +2,7 @@
 import type { Experiment } from '../../core/experiment';
 import { convexReluAdmm } from './convex-relu-admm';
 import { directionalAttacks } from './directional-attacks';
+import { fedspeed } from './fedspeed';
 import { lastIterateSgd } from './last-iterate-sgd';
 import { lpn } from './lpn';
 import { lrRefine } from './lr-refine';
@@ -10,4 +11,4 @@ import { harpg, npgIgt } from './npg-harpg';
 import { rootExperiment } from './root';
 import { wgsef } from './wgsef';
 
-export const experiments: Experiment[] = [normalizedLrgd, lastIterateSgd, wgsef, convexReluAdmm, lrRefine, directionalAttacks, npgIgt, harpg, rootExperiment, lpn];
+export const experiments: Experiment[] = [normalizedLrgd, lastIterateSgd, wgsef, convexReluAdmm, lrRefine, directionalAttacks, npgIgt, harpg, rootExperiment, lpn, fedspeed];
