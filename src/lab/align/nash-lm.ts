@@ -55,7 +55,7 @@ export const nashLmFields = {
   outerIterations: z.number().int().min(1).max(200).default(3).describe('Outer iterations k (lm task)'),
   innerSteps: z.number().int().min(1).max(64).default(2).describe('Policy-gradient steps M per proximal subproblem (lm task)'),
   lmBeta: z.number().min(0).max(10).default(0.05).describe('Regularization β toward π_ref (lm task)'),
-  lmEta: z.number().positive().max(100).default(4).describe('Proximal step η: the anchor term weighs 1/η (lm task, Nash-MP; spec §2.4 suggests 1/η ≈ β…10β)'),
+  lmEta: z.number().positive().max(100).default(10).describe('Proximal step η: the anchor term weighs 1/η (lm task, Nash-MP; spec §2.4 suggests 1/η ≈ β…10β)'),
   mixture: z.number().min(0).max(1).default(0.5).describe('Nash-MD mixture coefficient m (TRL mixture_coef; lm task)'),
 };
 export type NashLmConfig = z.infer<z.ZodObject<typeof nashLmFields>>;

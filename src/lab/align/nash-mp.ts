@@ -170,7 +170,7 @@ export async function compareNashLm(ctx: RunContext<NashLmConfig>) {
 }
 
 export function fastNashLmConfig(): NashMpConfig {
-  return nashMpSchema.parse({ task: 'lm', prompts: 16, evalPrompts: 32, outerIterations: 2, innerSteps: 2, lr: 3e-3 });
+  return nashMpSchema.parse({ task: 'lm', prompts: 16, evalPrompts: 32, outerIterations: 2, innerSteps: 3, lr: 3e-3 });
 }
 
 async function nashLmClaim(seed: number, config: NashMpConfig) {
@@ -242,7 +242,7 @@ export const nashMpExperiment = defineExperiment({
       }
       let lmOk = 0;
       for (const seed of seeds) {
-        const lm = await nashLmClaim(seed, nashMpSchema.parse({ task: 'lm', prompts: 32, evalPrompts: 64, outerIterations: 3, innerSteps: 2, lr: 3e-3 }));
+        const lm = await nashLmClaim(seed, nashMpSchema.parse({ task: 'lm', prompts: 32, evalPrompts: 64, outerIterations: 3, innerSteps: 3, lr: 3e-3 }));
         if (lm.pass) lmOk++;
         rows.push(lm.summary);
       }
