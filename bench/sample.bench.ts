@@ -2,7 +2,7 @@
 // generate() on the same model folder, prompts, sampling settings (temperature 1, top-k 50) and
 // thread count, at batch sizes 1, 8 and 32, measured side by side in this run; the throughput of
 // the batched score path; and the perplexity table of the bundled models.
-//   npx tsx bench/sample.bench.ts [--model prox-text-small] [--new-tokens 32] [--threads 2] [--batches 1,8,32]
+//   npx tsx bench/sample.bench.ts [--model prox-text-small] [--new-tokens 32] [--threads 1,2] [--batches 1,8,32]
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -54,75 +54,79 @@ function benchModel(ref: string, scratch: string): { dir: string; trained: boole
 }
 
 async function main() {
-  const threads = Number(flag('threads', '2'));
+  const threadCounts = flag('threads', '1,2').split(',').map(Number);
   const newTokens = Number(flag('new-tokens', '32'));
   const batches = flag('batches', '1,8,32').split(',').map(Number);
   const scratch = mkdtempSync(join(tmpdir(), 'sample-bench-'));
   try {
     const { dir, trained } = benchModel(flag('model', 'prox-text-small'), scratch);
-    const ours = await CausalLm.load(dir, { threads });
-    const tok = await AutoTokenizer.from_pretrained(dir, { local_files_only: true });
-    const theirs = await AutoModelForCausalLM.from_pretrained(dir, {
-      local_files_only: true,
-      session_options: { intraOpNumThreads: threads, interOpNumThreads: 1 },
-    });
-    const never = [-1]; // no stop token: every row generates exactly newTokens tokens in both
-    for (const B of batches) {
-      const texts = Array.from({ length: B }, (_, i) => BROWN_PROMPTS[i % BROWN_PROMPTS.length]);
-      const ids = texts.map((t) => ours.tokenizer.encodeWithSpecials(t));
-      const enc = tok(texts, { padding: true });
-      const runOurs = () => generate(ours, ids, { maxNewTokens: newTokens, temperature: 1, topK: 50, stopTokens: never, seed: 1 });
-      const runTheirs = () =>
-        theirs.generate({
-          input_ids: enc.input_ids as Tensor,
-          attention_mask: enc.attention_mask as Tensor,
-          max_new_tokens: newTokens,
-          min_new_tokens: newTokens,
-          do_sample: true,
-          top_k: 50,
-        });
-      await runOurs();
-      await runTheirs();
-      // Alternate the two, several rounds, and take medians: the machine is shared and noisy.
-      const rounds = B === 1 ? 5 : 3;
-      const oursTimes: number[] = [];
-      const theirTimes: number[] = [];
-      for (let r = 0; r < rounds; r++) {
-        let t = performance.now();
+    for (const threads of threadCounts) {
+      const ours = await CausalLm.load(dir, { threads });
+      const tok = await AutoTokenizer.from_pretrained(dir, { local_files_only: true });
+      const theirs = await AutoModelForCausalLM.from_pretrained(dir, {
+        local_files_only: true,
+        session_options: { intraOpNumThreads: threads, interOpNumThreads: 1 },
+      });
+      const never = [-1]; // no stop token: every row generates exactly newTokens tokens in both
+      for (const B of batches) {
+        const texts = Array.from({ length: B }, (_, i) => BROWN_PROMPTS[i % BROWN_PROMPTS.length]);
+        const ids = texts.map((t) => ours.tokenizer.encodeWithSpecials(t));
+        const enc = tok(texts, { padding: true });
+        const runOurs = () => generate(ours, ids, { maxNewTokens: newTokens, temperature: 1, topK: 50, stopTokens: never, seed: 1 });
+        const runTheirs = () =>
+          theirs.generate({
+            input_ids: enc.input_ids as Tensor,
+            attention_mask: enc.attention_mask as Tensor,
+            max_new_tokens: newTokens,
+            min_new_tokens: newTokens,
+            do_sample: true,
+            top_k: 50,
+          });
         await runOurs();
-        oursTimes.push((performance.now() - t) / 1000);
-        t = performance.now();
         await runTheirs();
-        theirTimes.push((performance.now() - t) / 1000);
+        // Alternate the two, several rounds, and take medians: the machine is shared and noisy.
+        const rounds = B === 1 ? 5 : 3;
+        const oursTimes: number[] = [];
+        const theirTimes: number[] = [];
+        for (let r = 0; r < rounds; r++) {
+          let t = performance.now();
+          await runOurs();
+          oursTimes.push((performance.now() - t) / 1000);
+          t = performance.now();
+          await runTheirs();
+          theirTimes.push((performance.now() - t) / 1000);
+        }
+        const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+        const oursS = median(oursTimes);
+        const theirsS = median(theirTimes);
+        const oursTps = (B * newTokens) / oursS;
+        const theirsTps = (B * newTokens) / theirsS;
+        console.log(
+          JSON.stringify({
+            bench: 'sample',
+            model: trained ? flag('model', 'prox-text-small') : 'random-init (bundled model not trained yet)',
+            batch: B,
+            new_tokens: newTokens,
+            threads,
+            ours_tokens_per_s: Math.round(oursTps),
+            transformersjs_tokens_per_s: Math.round(theirsTps),
+            ratio: Number((oursTps / theirsTps).toFixed(2)),
+          }),
+        );
       }
-      const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-      const oursS = median(oursTimes);
-      const theirsS = median(theirTimes);
-      const oursTps = (B * newTokens) / oursS;
-      const theirsTps = (B * newTokens) / theirsS;
-      console.log(
-        JSON.stringify({
-          bench: 'sample',
-          model: trained ? flag('model', 'prox-text-small') : 'random-init (bundled model not trained yet)',
-          batch: B,
-          new_tokens: newTokens,
-          threads,
-          ours_tokens_per_s: Math.round(oursTps),
-          transformersjs_tokens_per_s: Math.round(theirsTps),
-          ratio: Number((oursTps / theirsTps).toFixed(2)),
-        }),
-      );
+      // Score path: log-probs of 32 given completions (prompt + 32 tokens each) in one call.
+      const prompts = Array.from({ length: 32 }, (_, i) => ours.tokenizer.encodeWithSpecials(BROWN_PROMPTS[i % BROWN_PROMPTS.length]));
+      const gens = await generate(ours, prompts, { maxNewTokens: 32, temperature: 1, stopTokens: never, seed: 2 });
+      const completions = gens.map((g) => g.tokens);
+      await score(ours, prompts, completions);
+      const t = performance.now();
+      await score(ours, prompts, completions);
+      const s = (performance.now() - t) / 1000;
+      const scored = prompts.reduce((a, p, i) => a + p.length + completions[i].length, 0);
+      console.log(JSON.stringify({ bench: 'score', batch: 32, threads, tokens: scored, tokens_per_s: Math.round(scored / s) }));
+      await ours.dispose();
+      await theirs.dispose();
     }
-    // Score path: log-probs of 32 given completions (prompt + 32 tokens each) in one call.
-    const prompts = Array.from({ length: 32 }, (_, i) => ours.tokenizer.encodeWithSpecials(BROWN_PROMPTS[i % BROWN_PROMPTS.length]));
-    const gens = await generate(ours, prompts, { maxNewTokens: 32, temperature: 1, stopTokens: never, seed: 2 });
-    const completions = gens.map((g) => g.tokens);
-    await score(ours, prompts, completions);
-    const t = performance.now();
-    await score(ours, prompts, completions);
-    const s = (performance.now() - t) / 1000;
-    const scored = prompts.reduce((a, p, i) => a + p.length + completions[i].length, 0);
-    console.log(JSON.stringify({ bench: 'score', batch: 32, threads, tokens: scored, tokens_per_s: Math.round(scored / s) }));
     // Perplexity table (validation split) from the recorded training runs.
     for (const name of BUNDLED_MODELS) {
       const p = join(bundledModelDir(name), 'training_run.json');
@@ -139,8 +143,6 @@ async function main() {
         }),
       );
     }
-    await ours.dispose();
-    await theirs.dispose();
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }

@@ -148,7 +148,7 @@ const SUBS: Record<string, Sub> = {
       'seq-len': { kind: 'int', help: 'tokens per sequence (with --model)', default: 128 },
       lr: { kind: 'number', help: 'peak learning rate (with --model)', default: 1e-3 },
       seed: { kind: 'int', help: 'random seed (with --model)', default: 0 },
-      threads: { kind: 'int', help: 'onnxruntime threads' },
+      threads: { kind: 'int', help: 'onnxruntime intra-op threads', default: 1 },
     },
     async run(f, out) {
       if (f.recipe !== undefined) {
@@ -215,7 +215,7 @@ const SUBS: Record<string, Sub> = {
       'top-p': { kind: 'number', help: '1 = off', default: 0.95 },
       stop: { kind: 'strings', help: 'stop string (one token; repeatable; default <|endoftext|>)' },
       seed: { kind: 'int', help: 'random seed', default: 0 },
-      threads: { kind: 'int', help: 'onnxruntime threads' },
+      threads: { kind: 'int', help: 'onnxruntime intra-op threads', default: 1 },
       json: { kind: 'bool', help: 'JSON lines with tokens and log-probs' },
     },
     async run(f, out) {
@@ -262,7 +262,7 @@ const SUBS: Record<string, Sub> = {
       corpus: { kind: 'string', help: 'brown or code' },
       split: { kind: 'string', help: 'train, validation or test', default: 'validation' },
       window: { kind: 'int', help: 'window length (default: the model maximum)' },
-      threads: { kind: 'int', help: 'onnxruntime threads' },
+      threads: { kind: 'int', help: 'onnxruntime intra-op threads', default: 1 },
       json: { kind: 'bool', help: 'print JSON' },
     },
     async run(f, out) {
