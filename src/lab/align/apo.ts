@@ -14,7 +14,8 @@ export const apoSchema = z
   .object({
     task: z.enum(['sentiment']).default('sentiment').describe('sentiment: Brown prefixes, AFINN-165 reward per token'),
     ...dpoFields,
-    rounds: z.number().int().min(3).max(100).default(3).describe('Rounds T of iterative DPO / APO (≥ 3: the arms coincide in round 1)'),
+    rounds: z.number().int().min(3).max(100).default(4).describe('Rounds T of iterative DPO / APO (≥ 3: the arms coincide in round 1)'),
+    epochs: z.number().int().min(1).max(50).default(2).describe('Passes over each round’s pairs'),
     alpha: z.number().min(0).max(0.95).default(0.3).describe('Nesterov extrapolation α (paper default 0.3; 0 = iterative DPO)'),
   })
   .strict();

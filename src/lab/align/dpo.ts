@@ -43,9 +43,9 @@ export const dpoFields = {
   loss: z.enum(['sigmoid', 'ipo']).default('sigmoid').describe('sigmoid: DPO −log σ(βh); ipo: (h − 1/(2β))²'),
   beta: z.number().positive().max(100).default(0.1).describe('β: strength of the implicit KL regularization toward the reference'),
   rounds: z.number().int().min(1).max(100).default(3).describe('Rounds: 1 = offline DPO on pairs from the reference; > 1 = iterative (online) DPO, pairs resampled from the current policy'),
-  samplesPerPrompt: z.number().int().min(2).max(16).default(4).describe('Continuations sampled per prompt; the best and worst by reward form the pair'),
+  samplesPerPrompt: z.number().int().min(2).max(16).default(8).describe('Continuations sampled per prompt; the best and worst by reward form the pair'),
   btTemperature: z.number().min(0).max(100).default(0.05).describe('Bradley–Terry noise of the pair labels: P(best ≻ worst) = σ((r₊ − r₋)/temperature); 0 = noiseless'),
-  epochs: z.number().int().min(1).max(50).default(2).describe('Passes over each round’s pairs'),
+  epochs: z.number().int().min(1).max(50).default(3).describe('Passes over each round’s pairs'),
   data: z.string().default('').describe('Optional preference JSONL (prompt, chosen, rejected per line) used instead of sampled pairs'),
 };
 

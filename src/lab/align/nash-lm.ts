@@ -50,10 +50,12 @@ export function isIntransitive(P: number[][]): boolean {
 
 export const nashLmFields = {
   ...lmFields,
+  prompts: z.number().int().min(2).max(4096).default(16).describe('Prompts per policy-gradient step (Brown train split; lm task)'),
+  lr: z.number().positive().max(1).default(3e-3).describe('AdamW learning rate (lm task)'),
   maxNewTokens: z.number().int().min(1).max(128).default(3).describe('Continuation length in tokens (lm task; the category is read from the first word)'),
   strength: z.number().min(0.5).max(1).default(0.9).describe('Cycle strength of the category preference (lm task)'),
-  outerIterations: z.number().int().min(1).max(200).default(3).describe('Outer iterations k (lm task)'),
-  innerSteps: z.number().int().min(1).max(64).default(2).describe('Policy-gradient steps M per proximal subproblem (lm task)'),
+  outerIterations: z.number().int().min(1).max(200).default(2).describe('Outer iterations k (lm task)'),
+  innerSteps: z.number().int().min(1).max(64).default(3).describe('Policy-gradient steps M per proximal subproblem (lm task)'),
   lmBeta: z.number().min(0).max(10).default(0.05).describe('Regularization β toward π_ref (lm task)'),
   lmEta: z.number().positive().max(100).default(10).describe('Proximal step η: the anchor term weighs 1/η (lm task, Nash-MP; spec §2.4 suggests 1/η ≈ β…10β)'),
   mixture: z.number().min(0).max(1).default(0.5).describe('Nash-MD mixture coefficient m (TRL mixture_coef; lm task)'),

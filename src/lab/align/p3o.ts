@@ -27,9 +27,11 @@ export const p3oSchema = z
   .object({
     task: z.enum(['sentiment']).default('sentiment').describe('sentiment: Brown prefixes, AFINN-165 reward per token'),
     ...lmFields,
+    prompts: z.number().int().min(2).max(4096).default(96).describe('Prompts per iteration (2 continuations each; Brown train split)'),
+    batch: z.number().int().min(2).max(256).default(32).describe('Sequences per training step'),
     iterations: z.number().int().min(1).max(1000).default(4).describe('Rollout/update iterations for each method'),
     epochs: z.number().int().min(1).max(20).default(2).describe('Passes over each iteration’s rollouts'),
-    klCoef: z.number().min(0).max(10).default(0.05).describe('KL coefficient folded into the reward (both methods)'),
+    klCoef: z.number().min(0).max(10).default(0.01).describe('KL coefficient folded into the reward (both methods; trlx P3O default 0.01)'),
     clip: z.number().positive().max(5).default(0.2).describe('PPO ratio clip ε / P3O log-ratio-gap clip ε'),
     ratioClip: z.number().min(1).max(1000).default(10).describe('P3O pair importance-weight clip C: c ∈ [1/C, C]'),
     baselineRate: z.number().positive().max(1).default(0.5).describe('PPO per-prompt baseline update rate'),

@@ -32,14 +32,14 @@ export interface Seq {
 /** Config fields every LM alignment experiment shares (spread into each schema). */
 export const lmFields = {
   model: z.string().min(1).default('prox-text-small').describe('Policy/reference model: a bundled name or an HF-layout folder'),
-  prompts: z.number().int().min(2).max(4096).default(32).describe('Training prompts per round (Brown train split)'),
-  evalPrompts: z.number().int().min(2).max(4096).default(48).describe('Held-out prompts for evaluation (Brown validation split)'),
+  prompts: z.number().int().min(2).max(4096).default(48).describe('Training prompts per round (Brown train split)'),
+  evalPrompts: z.number().int().min(2).max(4096).default(32).describe('Held-out prompts for evaluation (Brown validation split)'),
   promptWords: z.number().int().min(1).max(32).default(5).describe('Words per prompt (a Brown sentence prefix)'),
   maxPromptTokens: z.number().int().min(2).max(128).default(12).describe('Prompts are cut to this many tokens (BOS included)'),
-  maxNewTokens: z.number().int().min(1).max(128).default(10).describe('Continuation length in tokens'),
+  maxNewTokens: z.number().int().min(1).max(128).default(8).describe('Continuation length in tokens'),
   temperature: z.number().positive().max(2).default(1).describe('Sampling temperature (1 keeps the KL estimate unbiased)'),
   batch: z.number().int().min(2).max(256).default(16).describe('Sequences per training step'),
-  lr: z.number().positive().max(1).default(3e-4).describe('AdamW learning rate'),
+  lr: z.number().positive().max(1).default(1e-3).describe('AdamW learning rate'),
   maxGradNorm: z.number().positive().default(1).describe('Gradient clipping (global L2 norm)'),
   klLimit: z.number().positive().default(25).describe('Bound on the Monte-Carlo KL(π‖π_ref) (nats per continuation) that the claim check requires'),
   resumeFrom: z.string().default('').describe('Resume from a checkpoint folder written by an earlier run (artifacts/checkpoints/round-N); empty = fresh start'),

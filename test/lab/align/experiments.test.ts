@@ -62,9 +62,9 @@ test('apo: both arms logged with prefixes; APO branches off iterative DPO after 
 });
 
 test('p3o and ppo arms, nash-mp / nash-md LM tasks run and log their metrics', async () => {
-  const p = await runInProcess(p3oExperiment, { config: { ...small, iterations: 1 }, seed: 3 });
+  const p = await runInProcess(p3oExperiment, { config: { ...small, iterations: 1, dropTies: false }, seed: 3 });
   for (const m of ['p3o/eval/reward', 'ppo/eval/reward', 'p3o/policy/clipfrac_avg', 'ppo/objective/kl']) assert.ok(keys(p.dir).has(m), m);
-  const p2 = await runInProcess(p3oExperiment, { config: { ...small, iterations: 2, resumeFrom: p.dir }, seed: 3 });
+  const p2 = await runInProcess(p3oExperiment, { config: { ...small, iterations: 2, dropTies: false, resumeFrom: p.dir }, seed: 3 });
   assert.deepEqual(rows(p2.dir, 'metrics.jsonl').filter((r) => 'p3o/iteration' in r).map((r) => r['p3o/iteration']), [2], 'resumed after iteration 1');
   const n = await runInProcess(nashMpExperiment, { config: { ...small, task: 'lm', outerIterations: 1, innerSteps: 1, maxNewTokens: 2 }, seed: 3, task: 'lm' });
   for (const m of ['nash_mp/eval/win_rate', 'nash_md/eval/win_rate', 'nash_md/rewards/probabilities', 'nash_mp/objective/kl']) assert.ok(keys(n.dir).has(m), m);
