@@ -95,6 +95,18 @@ test('train-tokenizer, then sample / eval / export / import on a small model fol
   for (const [k, v] of a) assert.deepEqual(b.get(k), v, k);
   assert.deepEqual(JSON.parse(readFileSync(join(imported, 'config.json'), 'utf8')).num_hidden_layers, 1);
 
+  // Continue training the small model on the text file, through the core's training step.
+  const tuned = join(root, 'tuned');
+  const pt = await run('pretrain', '--model', model, '--corpus', text, '--steps', '4', '--seq-len', '16', '--batch-size', '2', '--lr', '0.01', '--out', tuned);
+  assert.equal(pt.code, 0, pt.err);
+  assert.match(pt.out, /wrote .*tuned \(\d+ parameters, validation loss [\d.]+\)/);
+  const before = importHfFolder(model).weights.get('model.layers.0.mlp.up_proj.weight')!;
+  const after = importHfFolder(tuned).weights.get('model.layers.0.mlp.up_proj.weight')!;
+  assert.notDeepEqual(after, before);
+  const badSteps = await run('pretrain', '--model', model, '--corpus', text, '--steps', '0', '--out', tuned);
+  assert.equal(badSteps.code, 2);
+  assert.match(badSteps.err, /--steps: expected an integer >= 1, got 0/);
+
   const broken = await run('sample', '--model', tokDir, '--prompt', 'x');
   assert.equal(broken.code, 1);
   assert.match(broken.err, /tok: no onnx\/model\.onnx; convert it first with: proxlab lm import/);
