@@ -3,6 +3,7 @@ import type { Experiment } from '../../core/experiment';
 import { convexReluAdmm } from './convex-relu-admm';
 import { directionalAttacks } from './directional-attacks';
 import { fedspeed } from './fedspeed';
+import { jlcm } from './jlcm';
 import { lastIterateSgd } from './last-iterate-sgd';
 import { lpn } from './lpn';
 import { lrRefine } from './lr-refine';
@@ -11,4 +12,4 @@ import { harpg, npgIgt } from './npg-harpg';
 import { rootExperiment } from './root';
 import { wgsef } from './wgsef';
 
-export const experiments: Experiment[] = [normalizedLrgd, lastIterateSgd, wgsef, convexReluAdmm, lrRefine, directionalAttacks, npgIgt, harpg, rootExperiment, lpn, fedspeed];
+export const experiments: Experiment[] = [normalizedLrgd, lastIterateSgd, wgsef, convexReluAdmm, lrRefine, directionalAttacks, npgIgt, harpg, rootExperiment, lpn, fedspeed, jlcm];

@@ -100,6 +100,8 @@ function makeOptimizer(method: RootMethod, c: RootConfig): Optimizer {
 
 export interface LmRunResult {
   valLoss: number;
+  /** The trained parameters. */
+  store: ParamStore;
   curve: { step: number; valLoss: number }[];
   trainLoss: number;
   wallSeconds: number;
@@ -167,7 +169,7 @@ export async function trainLm(
     }
     opts.log?.(t, row);
   }
-  return { valLoss, curve, trainLoss: ema, wallSeconds: (performance.now() - t0) / 1000 };
+  return { valLoss, store, curve, trainLoss: ema, wallSeconds: (performance.now() - t0) / 1000 };
 }
 
 export interface OrthoRow {
@@ -230,8 +232,8 @@ export async function runRoot(c: RootConfig, seed: number, ctx?: Pick<RunContext
 
 /** Fast form: a 2-layer, width-64 byte-level model, 120 steps. */
 export const ROOT_FAST: Partial<RootConfig> = {};
-/** Full form: prox-text-small-sized (width 128, 4 layers, MLP 384), 400 steps, seqLen 128. */
-export const ROOT_FULL: Partial<RootConfig> = { hiddenSize: 128, layers: 4, intermediateSize: 384, seqLen: 128, steps: 400, warmup: 30, evalEvery: 50, lrAdamw: 3e-3, lrMuon: 6e-3, lrRoot: 6e-3 };
+/** Full form: prox-text-small-sized (width 128, 4 layers, MLP 384), 300 steps of 8×64 bytes. */
+export const ROOT_FULL: Partial<RootConfig> = { hiddenSize: 128, layers: 4, intermediateSize: 384, seqLen: 64, steps: 300, warmup: 20, evalEvery: 50, lrAdamw: 1e-2, lrMuon: 2e-2, lrRoot: 2e-2 };
 
 function judge(per: RootSummary[]): { pass: boolean; measured: Record<string, number | boolean>; summary: string } {
   const mean = (k: string) => per.reduce((a, s) => a + s.val_loss[k], 0) / per.length;
