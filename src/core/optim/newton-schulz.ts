@@ -139,8 +139,9 @@ export const FITTED_SHAPES: readonly [number, number][] = [
   [32, 32], [32, 128], [64, 64], [64, 128], [64, 192], [64, 256], [128, 128], [128, 384],
 ];
 
-// `npx tsx src/core/optim/newton-schulz.ts` prints the fitted table above.
-if (typeof require !== 'undefined' && require.main === module) {
+// `npx tsx src/core/optim/newton-schulz.ts` prints the fitted table above. (Checked by file name:
+// inside a bundle such as dist/cli.js `require.main === module` holds for every module.)
+if (typeof require !== 'undefined' && /newton-schulz\.[cm]?[jt]s$/.test(require.main?.filename ?? '')) {
   const rng = new Rng(1);
   for (const [m, n] of FITTED_SHAPES) {
     const samples = sampleSingularValues(rng, m, n, 64);
