@@ -439,7 +439,7 @@ function judgeOne(s: LpnSummary, dim: number, m: Record<string, number | boolean
 }
 
 export const LPN_FAST: Partial<LpnConfig> = {};
-export const LPN_FULL: Partial<LpnConfig> = { steps: 4000, batch: 512 };
+export const LPN_FULL: Partial<LpnConfig> = { steps: 2500, batch: 256 };
 
 export const lpn = defineExperiment({
   id: 'lpn',
