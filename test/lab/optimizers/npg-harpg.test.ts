@@ -4,7 +4,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Rng } from '../../../src/core/rng';
 import { addScore, doubleIntegrator, expectedReturn, lqg1d, readLqgFile, rewardToGo, rollout, weightedScore } from '../../../src/lab/optimizers/envs/lqg';
-import { harpg, hessianCorrection, npgIgt, optimalReturn, pgEstimate, runPg } from '../../../src/lab/optimizers/npg-harpg';
+import { harpg, hessianCorrection, hessianCorrectionNoise, npgIgt, optimalReturn, pgEstimate, runPg } from '../../../src/lab/optimizers/npg-harpg';
 import { finiteDiffGrad, maxAbsDiff, metricNames, runForTest, tempDir } from './helpers';
 
 test('closed-form J(K) matches the Monte Carlo mean of discounted returns', () => {
@@ -70,6 +70,40 @@ test('GPOMDP estimate is unbiased for ∇J on lqg1d', () => {
   assert.ok(Math.abs(m - exact) < 4 * se, `MC ${m} ± ${se} vs exact ${exact}`);
 });
 
+test('a per-step baseline from earlier data keeps the GPOMDP estimate unbiased and lowers its variance', () => {
+  const env = lqg1d();
+  const K = Float64Array.of(-0.4);
+  const baseline = rewardToGo(env, rollout(env, K, new Rng(9)).rewards);
+  const stats = (b?: Float64Array) => {
+    const rng = new Rng(3);
+    const N = 40000;
+    let s = 0;
+    let s2 = 0;
+    for (let i = 0; i < N; i++) {
+      const g = pgEstimate(env, K, rollout(env, K, rng), 'gpomdp', b)[0];
+      s += g;
+      s2 += g * g;
+    }
+    const m = s / N;
+    return { m, sd: Math.sqrt(s2 / N - m * m), se: Math.sqrt((s2 / N - m * m) / N) };
+  };
+  const exact = (expectedReturn(env, Float64Array.of(-0.4 + 1e-5)) - expectedReturn(env, Float64Array.of(-0.4 - 1e-5))) / 2e-5;
+  const plain = stats();
+  const based = stats(baseline);
+  assert.ok(Math.abs(based.m - exact) < 4 * based.se, `MC ${based.m} ± ${based.se} vs exact ${exact}`);
+  assert.ok(based.sd < plain.sd, `s.d. with baseline ${based.sd} vs without ${plain.sd}`);
+});
+
+test('Hessian-aided correction is unbiased for ∇²J·v on both tasks', () => {
+  for (const [env, K, v] of [
+    [lqg1d(), Float64Array.of(-0.4), Float64Array.of(1)],
+    [doubleIntegrator(10, 0.99), Float64Array.of(-1, -1.5), Float64Array.of(0.3, -0.5)],
+  ] as const) {
+    const n = hessianCorrectionNoise(env, K, v, 20000, new Rng(11));
+    for (let j = 0; j < K.length; j++) assert.ok(Math.abs(n.mc[j] - n.exact[j]) < 4 * n.stdErr[j], `dim ${j}: MC ${n.mc[j]} ± ${n.stdErr[j]} vs exact ${n.exact[j]}`);
+  }
+});
+
 test('optimal return: K* of lqg1d is a maximizer of the exact return', () => {
   const env = lqg1d();
   const { K, J } = optimalReturn(env);
@@ -82,7 +116,7 @@ test('every method spends exactly the trajectory budget', () => {
   for (const method of ['vanilla', 'npg-igt', 'harpg', 'n-harpg'] as const) {
     let last = 0;
     let calls = 0;
-    runPg(env, { method, trajectories: 37, batch: 2, schedule: { step0: 0.01, stepPower: 1, momentumPower: 1, momentumFloor: 0.1 }, estimator: 'reinforce', thetaClip: 5, theta0: -0.1 }, new Rng(4), (used) => {
+    runPg(env, { method, trajectories: 37, batch: 2, schedule: { step0: 0.01, stepPower: 1, momentumPower: 1, momentumFloor: 0.1 }, estimator: 'reinforce', baseline: 'running-average', thetaClip: 5, theta0: -0.1 }, new Rng(4), (used) => {
       assert.ok(used >= last);
       last = used;
       calls++;
