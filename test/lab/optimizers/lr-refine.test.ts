@@ -31,6 +31,20 @@ test('decreasing gradient norms give an emergent warm-up; spikes are median-filt
   assert.throws(() => refineSchedule([1, 0, 1], { medianWidthFrac: 0, baseLr: 1 }), /gradient norm 1 is 0/);
 });
 
+test('multiplying by the smoothed norm keeps linear decay for constant norms and moves the peak earlier for falling norms', () => {
+  const T = 200;
+  const flat = refineSchedule(new Float64Array(T).fill(3), { medianWidthFrac: 0, baseLr: 1, multiplyByNorm: true });
+  assert.ok(maxAbsDiff(flat, refineSchedule(new Float64Array(T).fill(3), { medianWidthFrac: 0, baseLr: 1 })) < 1e-12);
+  const g = Float64Array.from({ length: T }, (_, t) => 1 / (1 + t / 20));
+  const closed = refineSchedule(g, { medianWidthFrac: 0, baseLr: 1 });
+  const mul = refineSchedule(g, { medianWidthFrac: 0, baseLr: 1, multiplyByNorm: true });
+  assert.ok(mul.indexOf(Math.max(...mul)) < closed.indexOf(Math.max(...closed)));
+  // η_t ∝ g_t⁻¹ Σ_{s>t} g_s⁻² exactly
+  const ref = Float64Array.from({ length: T }, (_, t) => { let tail = 0; for (let s = t + 1; s < T; s++) tail += 1 / (g[s] * g[s]); return tail / g[t]; });
+  const top = Math.max(...ref);
+  assert.ok(maxAbsDiff(mul, ref.map((v) => v / top)) < 1e-12);
+});
+
 test('named schedules: cosine and linear start at the base lr and decay', () => {
   const c = namedSchedule('cosine', 10, 2);
   assert.equal(c[0], 2);
