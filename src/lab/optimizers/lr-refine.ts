@@ -348,15 +348,15 @@ export const lrRefine = defineExperiment({
   run,
   claim: {
     statement:
-      'Paper: linear decay matches or beats cosine, and refining the schedule from a pilot run\'s gradient norms improves further. Checked (pass/fail): with each schedule tuned on the same lr grid, linear decay\'s last-iterate training loss is at most cosine\'s (mean log ratio ≤ 0.01) over logistic regression + a small MLP. The refined-vs-linear ratio is measured and reported, not asserted: on our suite refinement does not improve on linear decay. Why (measured, reported per problem): on logistic regression the pilot\'s gradient norms are nearly flat (first/last tenth ≈ 1.2), so the refined schedule is ≈ linear decay and ties it; on the full-form MLP (n = 2000, T = 1000) they fall ≈ 4× as the training loss approaches interpolation, so ω_t = g_t⁻² puts the peak at ≈ 0.84T, and the late large steps cost more than they save (the authors\' `gnorm_mul` variant, config refineMultiplyByNorm, halves but does not remove the loss). The paper\'s bound treats g_t as fixed by the problem; here it is produced by the schedule itself (in the fast form the MLP norms fall only ≈ 1.3× and refined still trails linear slightly).',
+      'Linear decay matches or beats cosine, and refining the schedule from a pilot run\'s gradient norms improves further (each schedule tuned on the same lr grid; last-iterate training loss over logistic regression + a small MLP). Measured beside it: the pilot\'s gradient-norm decay per problem (on our MLP the norms fall ≈ 4× as the loss approaches interpolation, so ω_t = g_t⁻² peaks late, ≈ 0.84T).',
     async fast({ seed }) {
       const c = schema.parse({ n: 1000, d: 20, hidden: 16, steps: 400, lrs: [0.3, 1, 3], seeds: 2 });
       const r = await suiteClaim(seed, c);
-      const pass = r.linearVsCosine <= 0.01;
+      const pass = r.linearVsCosine <= 0.01 && r.refinedVsLinear <= 0;
       return {
         pass,
         measured: r.measured,
-        summary: `mean log loss ratio linear/cosine ${r.linearVsCosine.toFixed(4)}, refined/linear ${r.refinedVsLinear.toFixed(4)} (≤ 0 is better; only linear/cosine is asserted); ${r.outcomes.map((o) => `${o.problem}: const ${lossOf(o, 'constant').toFixed(4)}, cos ${lossOf(o, 'cosine').toFixed(4)}, lin ${lossOf(o, 'linear').toFixed(4)}, ref ${lossOf(o, 'refined').toFixed(4)}`).join('; ')}`,
+        summary: `mean log loss ratio linear/cosine ${r.linearVsCosine.toFixed(4)}, refined/linear ${r.refinedVsLinear.toFixed(4)} (≤ 0 is better; both asserted); ${r.outcomes.map((o) => `${o.problem}: const ${lossOf(o, 'constant').toFixed(4)}, cos ${lossOf(o, 'cosine').toFixed(4)}, lin ${lossOf(o, 'linear').toFixed(4)}, ref ${lossOf(o, 'refined').toFixed(4)}`).join('; ')}`,
       };
     },
     async full({ seeds }) {
@@ -369,7 +369,7 @@ export const lrRefine = defineExperiment({
       rs.forEach((r, i) => {
         for (const [k, v] of Object.entries(r.measured)) measured[`seed${seeds[i]}_${k}`] = v;
       });
-      return { pass: lc <= 0.01, measured, summary: `over ${seeds.length} seeds (n=2000, d=50, T=1000): mean log ratio linear/cosine ${lc.toFixed(4)} (asserted ≤ 0.01), refined/linear ${rl.toFixed(4)} (reported)` };
+      return { pass: lc <= 0.01 && rl <= 0, measured, summary: `over ${seeds.length} seeds (n=2000, d=50, T=1000): mean log ratio linear/cosine ${lc.toFixed(4)} (≤ 0.01 asserted), refined/linear ${rl.toFixed(4)} (≤ 0 asserted)` };
     },
   },
 });

@@ -400,12 +400,13 @@ export function hessianCorrectionNoise(env: LqgEnv, K: Float64Array, v: Float64A
 }
 
 /**
- * N-HARPG: the paper's advantage over vanilla PG is not reproduced on our LQG tasks with single-trajectory
- * estimates, so the check asserts the measured cause and reports the comparison.
+ * N-HARPG's claim is the paper's: better return per sampled trajectory than vanilla PG. It does not
+ * reproduce on our LQG tasks (listed in test/lab/claims.test.ts as not yet reproduced); the check
+ * also measures the cause it found: an unbiased but very noisy Hessian-aided correction.
  */
 const harpgClaim = {
   statement:
-    'Narrowed (the paper\'s "better return per sampled trajectory than vanilla PG" is NOT reproduced on LQG with the authors\' schedule η_t = γ_t/γ₀ = 2/(t+2); it is reported, not asserted): the Hessian-aided correction B̂(τ, θ)v is an unbiased estimate of ∇²J(θ)v (Monte Carlo mean within 4 standard errors), but its single-trajectory standard deviation exceeds 10× |∇²J v|, and with η_t → 0 the recursive direction d_t accumulates that noise.',
+    'N-HARPG reaches a better return per sampled trajectory than vanilla PG (measured beside it: the Hessian-aided correction B̂(τ, θ)v is unbiased for ∇²J(θ)v, but its single-trajectory s.d. is many times |∇²J v|, and with η_t = 2/(t+2) → 0 the recursive direction accumulates that noise).',
   async fast({ seed }: { seed: number }) {
     const env = lqg1d(20, 0.99);
     const noise = hessianCorrectionNoise(env, Float64Array.of(-0.4), Float64Array.of(1), 20000, new Rng(seed * 31 + 5));
@@ -413,9 +414,9 @@ const harpgClaim = {
     const snr = noise.sd[0] / Math.abs(noise.exact[0]);
     const v = verdict(claimConfig(harpgSchema, 'lqg1d', { seeds: 9 }), 'n-harpg', seed);
     return {
-      pass: unbiased && snr > 10,
-      measured: { hessian_exact: noise.exact[0], hessian_mc_mean: noise.mc[0], hessian_mc_stderr: noise.stdErr[0], hessian_sd_over_mean: snr, 'n-harpg_median_mean_gap': v.ours, vanilla_median_mean_gap: v.base, 'n-harpg_step0': v.r.ours.step0, vanilla_step0: v.r.base.step0 },
-      summary: `1-D LQG at K = −0.4: ∇²J v = ${noise.exact[0].toFixed(2)}, MC mean of B̂v ${noise.mc[0].toFixed(2)} ± ${noise.stdErr[0].toFixed(2)}, per-trajectory s.d./|mean| = ${snr.toFixed(1)}; reported: mean gap N-HARPG ${v.ours.toFixed(4)} vs vanilla ${v.base.toFixed(4)} (2000 trajectories, 9 seeds)`,
+      pass: v.ours < v.base,
+      measured: { hessian_unbiased: unbiased, hessian_exact: noise.exact[0], hessian_mc_mean: noise.mc[0], hessian_mc_stderr: noise.stdErr[0], hessian_sd_over_mean: snr, 'n-harpg_median_mean_gap': v.ours, vanilla_median_mean_gap: v.base, 'n-harpg_step0': v.r.ours.step0, vanilla_step0: v.r.base.step0 },
+      summary: `mean gap N-HARPG ${v.ours.toFixed(4)} vs vanilla ${v.base.toFixed(4)} (2000 trajectories, 9 seeds); 1-D LQG at K = −0.4: ∇²J v = ${noise.exact[0].toFixed(2)}, MC mean of B̂v ${noise.mc[0].toFixed(2)} ± ${noise.stdErr[0].toFixed(2)}, per-trajectory s.d./|mean| = ${snr.toFixed(1)}`,
     };
   },
   async full({ seeds }: { seeds: number[] }) {
@@ -430,8 +431,8 @@ const harpgClaim = {
       const hNorm = norm(n.exact);
       for (let j = 0; j < n.exact.length; j++) ok &&= Math.abs(n.mc[j] - n.exact[j]) < 4 * n.stdErr[j];
       measured[`${p.name}_hessian_sd_over_norm`] = norm(n.sd) / hNorm;
-      ok &&= norm(n.sd) / hNorm > 10;
     }
+    measured.hessian_correction_unbiased = ok ? 1 : 0;
     let wins = 0;
     let cases = 0;
     for (const env of ['lqg1d', 'double-integrator'] as const) {
@@ -443,7 +444,7 @@ const harpgClaim = {
         if (v.ours < v.base) wins++;
       }
     }
-    return { pass: ok, measured, summary: `Hessian correction unbiased with s.d./‖∇²J v‖ = ${measured['lqg1d_hessian_sd_over_norm'].toFixed(0)} (lqg1d), ${measured['double-integrator_hessian_sd_over_norm'].toFixed(0)} (double integrator); reported: N-HARPG had the lower mean gap in ${wins}/${cases} (env, seed) cases` };
+    return { pass: wins === cases, measured, summary: `N-HARPG had the lower mean gap in ${wins}/${cases} (env, seed) cases; Hessian correction ${ok ? 'unbiased' : 'BIASED'} with s.d./‖∇²J v‖ = ${measured['lqg1d_hessian_sd_over_norm'].toFixed(0)} (lqg1d), ${measured['double-integrator_hessian_sd_over_norm'].toFixed(0)} (double integrator)` };
   },
 };
 
