@@ -2,15 +2,10 @@
 // Usage: npm run bench -- claims [-- --only id,id --seeds 0,1,2]
 import { listExperiments } from '../src/lab/runs/registry';
 import { runClaim } from '../src/lab/runs/claims';
+import { benchArgs } from './lib';
 
 async function main() {
-  const argv = process.argv.slice(2);
-  const opt = (name: string) => {
-    const i = argv.indexOf(`--${name}`);
-    return i >= 0 ? argv[i + 1] : undefined;
-  };
-  const only = opt('only')?.split(',');
-  const seeds = (opt('seeds') ?? '0,1,2').split(',').map(Number);
+  const { seeds, only } = benchArgs();
   let failures = 0;
   for (const exp of listExperiments()) {
     if (!exp.claim || (only && !only.includes(exp.id))) continue;

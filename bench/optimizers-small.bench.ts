@@ -3,6 +3,7 @@
 // experiment with the measured figures and method-over-baseline ratios.
 // Usage: npm run bench -- optimizers-small [-- --seeds 0,1,2 --only id,id]
 import { experiments } from '../src/lab/optimizers';
+import { benchArgs, runFullClaims } from './lib';
 
 const OURS = ['normalized-lrgd', 'last-iterate-sgd', 'wgsef', 'convex-relu-admm', 'lr-refine', 'directional-attacks', 'npg-igt', 'harpg'];
 
@@ -33,23 +34,8 @@ function ratios(id: string, m: Record<string, number | string | boolean>): Recor
 }
 
 async function main() {
-  const argv = process.argv.slice(2);
-  const opt = (name: string) => {
-    const i = argv.indexOf(`--${name}`);
-    return i >= 0 ? argv[i + 1] : undefined;
-  };
-  const seeds = (opt('seeds') ?? '0,1,2').split(',').map(Number);
-  if (seeds.length < 3 || seeds.some((s) => !Number.isInteger(s))) throw new Error(`--seeds needs at least 3 integers, got ${opt('seeds')}`);
-  const only = opt('only')?.split(',');
-  let failures = 0;
-  for (const exp of experiments) {
-    if (!OURS.includes(exp.id) || !exp.claim?.full || (only && !only.includes(exp.id))) continue;
-    const t0 = performance.now();
-    const r = await exp.claim.full({ seeds });
-    const seconds = (performance.now() - t0) / 1000;
-    if (!r.pass) failures++;
-    console.log(JSON.stringify({ bench: 'optimizers-small', id: exp.id, form: 'full', seeds, pass: r.pass, seconds, ratios: ratios(exp.id, r.measured), measured: r.measured, summary: r.summary }));
-  }
+  const { seeds, only } = benchArgs();
+  const failures = await runFullClaims('optimizers-small', experiments.filter((e) => OURS.includes(e.id)), { seeds, only, figures: (id, m) => ({ ratios: ratios(id, m) }) });
   process.exitCode = failures ? 1 : 0;
 }
 void main();

@@ -5,26 +5,12 @@
 // Usage: npm run bench -- solvers-numerical [-- --seeds 0,1,2 --only id,id --sns-sizes 1000,2000]
 import { experiments } from '../src/core/solvers/experiments-numerical';
 import { FULL_SNS, sinkhornSnsSchema, snsFigures } from '../src/core/solvers/sinkhorn-sns';
+import { benchArgs, runFullClaims } from './lib';
 
 async function main() {
-  const argv = process.argv.slice(2);
-  const opt = (name: string) => {
-    const i = argv.indexOf(`--${name}`);
-    return i >= 0 ? argv[i + 1] : undefined;
-  };
-  const seeds = (opt('seeds') ?? '0,1,2').split(',').map(Number);
-  if (seeds.length < 3 || seeds.some((s) => !Number.isInteger(s))) throw new Error(`--seeds needs at least 3 integers, got ${opt('seeds')}`);
-  const only = opt('only')?.split(',');
+  const { opt, seeds, only } = benchArgs();
   const snsSizes = (opt('sns-sizes') ?? '1000').split(',').filter(Boolean).map(Number);
-  let failures = 0;
-  for (const exp of experiments) {
-    if (!exp.claim?.full || (only && !only.includes(exp.id))) continue;
-    const t0 = performance.now();
-    const r = await exp.claim.full({ seeds });
-    const seconds = (performance.now() - t0) / 1000;
-    if (!r.pass) failures++;
-    console.log(JSON.stringify({ bench: 'solvers-numerical', id: exp.id, form: 'full', seeds, pass: r.pass, seconds, measured: r.measured, summary: r.summary }));
-  }
+  let failures = await runFullClaims('solvers-numerical', experiments, { seeds, only });
   if (!only || only.includes('sinkhorn-sns')) {
     for (const n of snsSizes) {
       if (!Number.isInteger(n) || n < 2) throw new Error(`--sns-sizes needs integers ≥ 2, got ${n}`);

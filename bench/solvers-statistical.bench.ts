@@ -2,6 +2,7 @@
 // ≥ 3 seeds each, one JSON line per experiment with the measured figures and the method/baseline ratios.
 // Usage: npm run bench -- solvers-statistical [-- --seeds 0,1,2 --only id,id]
 import { experiments } from '../src/core/solvers/experiments-statistical';
+import { benchArgs, runFullClaims } from './lib';
 
 /** Method-over-anchor ratios from a claim's measured figures (lower is better for scores and costs). */
 function ratios(id: string, m: Record<string, number | string | boolean>): Record<string, number> {
@@ -19,23 +20,8 @@ function ratios(id: string, m: Record<string, number | string | boolean>): Recor
 }
 
 async function main() {
-  const argv = process.argv.slice(2);
-  const opt = (name: string) => {
-    const i = argv.indexOf(`--${name}`);
-    return i >= 0 ? argv[i + 1] : undefined;
-  };
-  const seeds = (opt('seeds') ?? '0,1,2').split(',').map(Number);
-  if (seeds.length < 3 || seeds.some((s) => !Number.isInteger(s))) throw new Error(`--seeds needs at least 3 integers, got ${opt('seeds')}`);
-  const only = opt('only')?.split(',');
-  let failures = 0;
-  for (const exp of experiments) {
-    if (!exp.claim?.full || (only && !only.includes(exp.id))) continue;
-    const t0 = performance.now();
-    const r = await exp.claim.full({ seeds });
-    const seconds = (performance.now() - t0) / 1000;
-    if (!r.pass) failures++;
-    console.log(JSON.stringify({ bench: 'solvers-statistical', id: exp.id, form: 'full', seeds, pass: r.pass, seconds, ratios: ratios(exp.id, r.measured), measured: r.measured, summary: r.summary }));
-  }
+  const { seeds, only } = benchArgs();
+  const failures = await runFullClaims('solvers-statistical', experiments, { seeds, only, figures: (id, m) => ({ ratios: ratios(id, m) }) });
   process.exitCode = failures ? 1 : 0;
 }
 void main();
