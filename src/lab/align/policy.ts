@@ -19,7 +19,7 @@ import { exportHfFolder, importHfFolder } from '../lm/hf-folder';
 import { type LlamaConfig, llamaParamSpecs, type Weights } from '../lm/llama/config';
 import { resolveLocalModel } from '../lm/models';
 import { toCoreConfig } from '../lm/pretrain';
-import { type Generation, generate, logSumExp, sampleToken, validateSampleOptions } from '../lm/sampler';
+import { type Generation, generate, growAttentionMask, logSumExp, sampleToken, validateSampleOptions } from '../lm/sampler';
 import type { LoadedTokenizer } from '../lm/tokenizer/load';
 import { distinctN, winRate } from '../tasks/sentiment';
 
@@ -314,12 +314,7 @@ export async function sampleMixture(policy: CausalLm, ref: CausalLm, prompts: nu
       if (token === stop) done[b] = true;
     }
     if (done.every(Boolean) || step === so.maxNewTokens - 1) break;
-    const grown = new BigInt64Array(B * (T + 1));
-    for (let b = 0; b < B; b++) {
-      grown.set(mask.subarray(b * T, (b + 1) * T), b * (T + 1));
-      grown[b * (T + 1) + T] = 1n;
-    }
-    mask = grown;
+    mask = growAttentionMask(mask, B, T);
     T++;
     const pos = BigInt64Array.from(nextPos, (p) => BigInt(p));
     for (let b = 0; b < B; b++) nextPos[b]++;

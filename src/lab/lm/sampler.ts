@@ -194,6 +194,16 @@ export function sampleToken(row: Float32Array, o: { temperature: number; topK: n
  * Reference sampler: one forward per new token from JavaScript, sampling with sampleToken.
  * Same contract as generate(); kept to cross-check the in-graph loop and for models without one.
  */
+/** The [B, T] attention mask with one more attended position per row: [B, T + 1]. */
+export function growAttentionMask(mask: BigInt64Array, B: number, T: number): BigInt64Array<ArrayBuffer> {
+  const grown = new BigInt64Array(B * (T + 1));
+  for (let b = 0; b < B; b++) {
+    grown.set(mask.subarray(b * T, (b + 1) * T), b * (T + 1));
+    grown[b * (T + 1) + T] = 1n;
+  }
+  return grown;
+}
+
 export async function generateStepwise(lm: CausalLm, prompts: number[][], options: SampleOptions = {}): Promise<Generation[]> {
   const o = validateSampleOptions(options);
   if (prompts.length === 0) return [];
@@ -249,12 +259,7 @@ export async function generateStepwise(lm: CausalLm, prompts: number[][], option
     }
     if (done.every(Boolean) || step === o.maxNewTokens - 1) break;
     // One new position per row; finished rows keep running (masked out of nothing, ignored).
-    const grown = new BigInt64Array(B * (T + 1));
-    for (let b = 0; b < B; b++) {
-      grown.set(mask.subarray(b * T, (b + 1) * T), b * (T + 1));
-      grown[b * (T + 1) + T] = 1n;
-    }
-    mask = grown;
+    mask = growAttentionMask(mask, B, T);
     T++;
     const pos = BigInt64Array.from(nextPos, (p) => BigInt(p));
     for (let b = 0; b < B; b++) nextPos[b]++;

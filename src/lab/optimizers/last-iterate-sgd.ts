@@ -8,6 +8,7 @@
 import { z } from 'zod';
 import { defineExperiment, type RunContext } from '../../core/experiment';
 import { encodeNpy } from '../../core/io/npy';
+import { sampleGamma } from '../../core/linalg/distributions';
 import { log1pExp, sigmoid } from '../../core/linalg/logistic';
 import { Rng } from '../../core/rng';
 import { loadDataset, slope, type Dataset } from './data';
@@ -64,29 +65,11 @@ export function proxElasticNet(v: Float64Array, eta: number, l1: number, mu: num
 /** Student-t draw with ν degrees of freedom (ν > 2 for finite variance), scaled to unit variance. */
 export function studentT(rng: Rng, nu: number): number {
   // t = N / sqrt(χ²_ν / ν); χ²_ν as a sum of ν squares is only for integer ν, so use a Gamma(ν/2, 2) draw.
-  const chi2 = 2 * gammaDraw(rng, nu / 2);
+  const chi2 = 2 * sampleGamma(rng, nu / 2);
   const t = rng.normal() / Math.sqrt(chi2 / nu);
   return t * Math.sqrt((nu - 2) / nu);
 }
 
-/** Marsaglia–Tsang Gamma(shape, 1). */
-function gammaDraw(rng: Rng, shape: number): number {
-  if (shape < 1) return gammaDraw(rng, shape + 1) * Math.pow(rng.uniform() || 1e-300, 1 / shape);
-  const d = shape - 1 / 3;
-  const c = 1 / Math.sqrt(9 * d);
-  for (;;) {
-    let x: number;
-    let v: number;
-    do {
-      x = rng.normal();
-      v = 1 + c * x;
-    } while (v <= 0);
-    v = v * v * v;
-    const u = rng.uniform();
-    if (u < 1 - 0.0331 * x ** 4) return d * v;
-    if (Math.log(u) < 0.5 * x * x + d * (1 - v + Math.log(v))) return d * v;
-  }
-}
 
 export interface SgdSchedule {
   /** 'horizon': η/√T; 'anytime': η/√t; 'strongly-convex': 1/(μ(t + t0)). */
