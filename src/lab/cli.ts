@@ -48,8 +48,11 @@ ${COMMON_HELP}`,
 Lists the methods of the 41 papers with their experiment ids, kind and status
 (not yet | runs | claim reproduced | claim failed).`,
   run: `Usage: proxlab run <id> [options]
+       proxlab run --resume <runId> [options]
 
 Options:
+  --resume RUNID         continue an interrupted or failed run from its last checkpoint, as a new run with
+                         the same experiment, config, seed and device (experiments with a resumeFrom field)
   --task NAME            task (default: the experiment's first task)
   --model NAME           model (bundled name, local folder or Hub id) where the experiment uses one
   --config FILE          JSON object of config values
@@ -218,21 +221,36 @@ async function cmdRun(argv: string[], out: Out): Promise<number> {
       threads: { type: 'string' },
       inline: { type: 'boolean' },
       quiet: { type: 'boolean' },
+      resume: { type: 'string' },
     },
     'run',
   );
   if (values.help && !positionals[0]) return out.log(HELP.run), 0;
-  const exp = requireExperiment(positionals[0]);
+  const runsDir = runsDirOf(values['runs-dir']);
+  let resumed: RunRecord | undefined;
+  if (values.resume !== undefined) {
+    const store = new RunStore(runsDir);
+    resumed = requireRun(store, values.resume, 'run');
+    if (positionals[0] && positionals[0] !== resumed.experiment) {
+      throw new UsageError(`--resume: run '${resumed.id}' is a '${resumed.experiment}' run, not '${positionals[0]}'`);
+    }
+    const e = requireExperiment(resumed.experiment);
+    if (!('resumeFrom' in e.schema.shape)) throw new UsageError(`--resume: experiment '${e.id}' keeps no checkpoints to resume from; start it again with proxlab run ${e.id}`);
+    if (resumed.status === 'running') throw new UsageError(`--resume: run '${resumed.id}' is still running`);
+    resumed = { ...resumed, config: { ...resumed.config, resumeFrom: store.dirOf(resumed.id) } };
+  }
+  const exp = requireExperiment(positionals[0] ?? resumed?.experiment);
   if (values.help) return out.log(experimentHelp(exp)), 0;
   if (positionals.length > 1) throw new UsageError(`unexpected argument '${positionals[1]}'; config values go through --set KEY=VALUE`);
-  const device = (values.device ?? 'cpu') as Device;
+  const device = (values.device ?? resumed?.device ?? 'cpu') as Device;
   if (device !== 'cpu' && device !== 'cuda') throw new UsageError(`--device: got '${values.device}', expected cpu or cuda`);
-  const seed = intOption('seed', values.seed as string | undefined, 0, 2 ** 31 - 1, 0);
-  const threads = intOption('threads', values.threads as string | undefined, 1, 256, 1);
-  const base = values.config ? readConfigFile(values.config as string) : {};
+  const seed = intOption('seed', values.seed as string | undefined, 0, 2 ** 31 - 1, resumed?.seed ?? 0);
+  const threads = intOption('threads', values.threads as string | undefined, 1, 256, resumed?.threads ?? 1);
+  const base = { ...resumed?.config, ...(values.config ? readConfigFile(values.config as string) : {}) };
   const config = applySets(exp, base, (values.set as string[] | undefined) ?? []);
-  const runsDir = runsDirOf(values['runs-dir']);
-  const spec = { experiment: exp.id, task: values.task as string | undefined, model: values.model as string | undefined, config, seed, device, threads };
+  const task = (values.task as string | undefined) ?? resumed?.task;
+  const model = (values.model as string | undefined) ?? resumed?.model;
+  const spec = { experiment: exp.id, task, model, config, seed, device, threads };
 
   if (values.inline) {
     const { runInProcess } = await import('./runs/context');

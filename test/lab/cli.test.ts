@@ -95,3 +95,29 @@ test('claims --only cbo prints a table, stores the outcome, and list reports the
   const list = await runCli(['list', '--runs-dir', runsDir]);
   assert.match(list.stdout, /cbo\s+solver\s+claim reproduced/);
 });
+
+test('run --resume continues a failed run as a new run with the same config and seed; experiments without checkpoints refuse', async () => {
+  const runsDir = tempRunsDir();
+  const first = await runCli(['run', '_selftest', '--set', 'mode=exit', '--set', 'steps=6', '--seed', '4', '--runs-dir', runsDir]);
+  assert.equal(first.code, 1, first.stdout + first.stderr);
+  const id = /run (\S+) failed/.exec(first.stdout)?.[1];
+  assert.ok(id, first.stdout);
+  const again = await runCli(['run', '--resume', id!, '--runs-dir', runsDir]);
+  assert.equal(again.code, 0, again.stdout + again.stderr);
+  assert.match(again.stderr, /resuming after step 3 of /);
+  assert.match(again.stdout, /first_step: 4/);
+  const newId = /run (\S+) completed/.exec(again.stdout)?.[1];
+  const show = await runCli(['show', newId!, '--json', '--runs-dir', runsDir]);
+  const rec = JSON.parse(show.stdout);
+  assert.equal(rec.seed, 4);
+  assert.equal(rec.config.mode, 'exit');
+  assert.match(rec.config.resumeFrom, new RegExp(`${id}$`));
+  const cbo = await runCli(['run', 'cbo', '--set', 'steps=5', '--set', 'particles=4', '--runs-dir', runsDir]);
+  const cboId = /run (\S+) completed/.exec(cbo.stdout)?.[1];
+  const refused = await runCli(['run', '--resume', cboId!, '--runs-dir', runsDir]);
+  assert.equal(refused.code, 2);
+  assert.match(refused.stderr, /--resume: experiment 'cbo' keeps no checkpoints to resume from/);
+  const wrong = await runCli(['run', 'cbo', '--resume', id!, '--runs-dir', runsDir]);
+  assert.equal(wrong.code, 2);
+  assert.match(wrong.stderr, /is a '_selftest' run, not 'cbo'/);
+});
