@@ -189,35 +189,6 @@ export function consensusHopping(
   return { consensus: v, best, bestObjective, evaluations };
 }
 
-/** ∇f of the benchmark objectives (for the gradient-descent baseline). */
-export function objectiveGradient(name: 'rastrigin' | 'ackley', shift: number, A = 10, a = 20, b = 0.2, c = 2 * Math.PI): (x: Float64Array, out: Float64Array) => void {
-  if (name === 'rastrigin') {
-    return (x, out) => {
-      for (let k = 0; k < x.length; k++) {
-        const z = x[k] - shift;
-        out[k] = 2 * z + 2 * Math.PI * A * Math.sin(2 * Math.PI * z);
-      }
-    };
-  }
-  return (x, out) => {
-    const d = x.length;
-    let sq = 0;
-    let cs = 0;
-    for (let k = 0; k < d; k++) {
-      const z = x[k] - shift;
-      sq += z * z;
-      cs += Math.cos(c * z);
-    }
-    const r = Math.sqrt(sq / d);
-    const e1 = r > 0 ? (a * b * Math.exp(-b * r)) / (d * r) : 0;
-    const e2 = (Math.exp(cs / d) * c) / d;
-    for (let k = 0; k < d; k++) {
-      const z = x[k] - shift;
-      out[k] = e1 * z + e2 * Math.sin(c * z);
-    }
-  };
-}
-
 /**
  * Baseline: gradient descent from `starts` uniform random starts, `steps` steps of size `stepSize`
  * each (one gradient = one oracle call, so starts·steps calls — CBO's evaluation budget when
@@ -225,7 +196,6 @@ export function objectiveGradient(name: 'rastrigin' | 'ackley', shift: number, A
  */
 export function gradientDescentRestarts(
   obj: Objective,
-  grad: (x: Float64Array, out: Float64Array) => void,
   d: number,
   o: { starts: number; steps: number; stepSize: number; low: number; high: number },
   rng: Rng,
@@ -238,7 +208,7 @@ export function gradientDescentRestarts(
   for (let s = 0; s < o.starts; s++) {
     for (let k = 0; k < d; k++) x[k] = rng.range(o.low, o.high);
     for (let t = 0; t < o.steps; t++) {
-      grad(x, g);
+      obj.grad(x, g);
       for (let k = 0; k < d; k++) x[k] -= o.stepSize * g[k];
     }
     gradients += o.steps;
@@ -371,7 +341,7 @@ export function compareCboRandomSearch(c: CboConfig, rng: Rng, ctx?: RunContext<
       }),
     ctx ? () => ctx.throwIfCancelled() : undefined,
   );
-  const gd = gradientDescentRestarts(obj, objectiveGradient(c.objective, c.shift), c.dim, { starts: c.particles, steps: c.steps, stepSize: c.gdStep, low: c.initLow, high: c.initHigh }, rng.fork());
+  const gd = gradientDescentRestarts(obj, c.dim, { starts: c.particles, steps: c.steps, stepSize: c.gdStep, low: c.initLow, high: c.initHigh }, rng.fork());
   if (ctx) ctx.log(c.steps, { 'gradient_descent/best_objective': gd.bestObjective, 'gradient_descent/error_inf': maxAbsDiff(gd.best, xStar), 'gradient_descent/gradients': gd.gradients });
   return {
     ...result,

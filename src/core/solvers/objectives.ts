@@ -3,6 +3,8 @@
 export interface Objective {
   name: string;
   f(x: Float64Array): number;
+  /** ∇f(x) written into `out` (for gradient-based baselines). */
+  grad(x: Float64Array, out: Float64Array): void;
   /** The global minimizer for dimension d. */
   minimizer(d: number): Float64Array;
   /** Known minimum value. */
@@ -20,6 +22,12 @@ export function rastrigin(shift = 1, A = 10): Objective {
         s += z * z - A * Math.cos(2 * Math.PI * z) + A;
       }
       return s;
+    },
+    grad(x, out) {
+      for (let k = 0; k < x.length; k++) {
+        const z = x[k] - shift;
+        out[k] = 2 * z + 2 * Math.PI * A * Math.sin(2 * Math.PI * z);
+      }
     },
     minimizer: (d) => new Float64Array(d).fill(shift),
     minimum: 0,
@@ -40,6 +48,20 @@ export function ackley(shift = 1, a = 20, b = 0.2, c = 2 * Math.PI): Objective {
         cs += Math.cos(c * z);
       }
       return -a * Math.exp(-b * Math.sqrt(sq / d)) - Math.exp(cs / d) + a + Math.E;
+    },
+    grad(x, out) {
+      const d = x.length;
+      let sq = 0;
+      let cs = 0;
+      for (let k = 0; k < d; k++) {
+        const z = x[k] - shift;
+        sq += z * z;
+        cs += Math.cos(c * z);
+      }
+      const r = Math.sqrt(sq / d);
+      const e1 = r > 0 ? (a * b * Math.exp(-b * r)) / (d * r) : 0;
+      const e2 = (Math.exp(cs / d) * c) / d;
+      for (let k = 0; k < d; k++) out[k] = e1 * (x[k] - shift) + e2 * Math.sin(c * (x[k] - shift));
     },
     minimizer: (d) => new Float64Array(d).fill(shift),
     minimum: 0,

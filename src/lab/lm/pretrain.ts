@@ -8,10 +8,8 @@ import { adamw, compileEval, compileTrainStep, cosineSchedule } from '../../core
 import { type LlamaConfig, llamaParamSpecs, type Weights } from './llama/config';
 import { initLlamaWeights } from './llama/weights';
 
-export interface PretrainOptions {
-  config: LlamaConfig;
-  train: Int32Array;
-  validation: Int32Array;
+/** Training hyperparameters (also what a bundled model's recipe records). */
+export interface PretrainHyperparams {
   steps: number;
   batchSize: number;
   seqLen: number;
@@ -21,11 +19,17 @@ export interface PretrainOptions {
   weightDecay: number;
   maxGradNorm: number;
   seed: number;
-  threads?: number;
   /** Evaluate validation loss every this many steps (and at the end). */
   evalEvery: number;
   /** Validation batches per evaluation (fixed windows, evenly spaced). */
   evalBatches: number;
+}
+
+export interface PretrainOptions extends PretrainHyperparams {
+  config: LlamaConfig;
+  train: Int32Array;
+  validation: Int32Array;
+  threads?: number;
   /** Start from these weights instead of a fresh init. */
   init?: Weights;
   onLog?: (row: Record<string, number>) => void;

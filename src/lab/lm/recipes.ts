@@ -2,6 +2,7 @@
 import { brownTexts, type Split } from './data/brown';
 import { codeTexts } from './data/code-corpus';
 import type { LlamaDims } from './llama/config';
+import type { PretrainHyperparams } from './pretrain';
 
 export interface ModelRecipe {
   name: string;
@@ -9,19 +10,7 @@ export interface ModelRecipe {
   corpus: 'brown' | 'code';
   vocabSize: number;
   dims: Omit<LlamaDims, 'vocabSize' | 'bosTokenId' | 'eosTokenId' | 'padTokenId'>;
-  train: {
-    steps: number;
-    batchSize: number;
-    seqLen: number;
-    lr: number;
-    minLr: number;
-    warmup: number;
-    weightDecay: number;
-    maxGradNorm: number;
-    seed: number;
-    evalEvery: number;
-    evalBatches: number;
-  };
+  train: PretrainHyperparams;
 }
 
 const SMALL_DIMS = { hiddenSize: 128, intermediateSize: 384, layers: 4, heads: 4, kvHeads: 4, maxPositions: 256, tieEmbeddings: true };
