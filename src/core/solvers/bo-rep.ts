@@ -180,6 +180,29 @@ function sgdOnLower(o: UnboundedOracle, x: Float64Array, y: Float64Array, steps:
 
 type Hook = (p: OuterPoint) => void;
 
+function record(pt: OuterPoint, trace: OuterPoint[], onPoint?: Hook): void {
+  trace.push(pt);
+  onPoint?.(pt);
+}
+
+/** One step of the linear-system tracker z ← z − ν(∇²_yy g z − ∇_y f), projected to the ball of radius `radius` (0: no projection). */
+function trackZ(o: UnboundedOracle, x: Float64Array, y: Float64Array, zv: Float64Array, nu: number, radius: number): void {
+  const hz = o.hvpGyy(zv);
+  const fy = o.gradFy(x, y);
+  for (let i = 0; i < zv.length; i++) zv[i] -= nu * (hz[i] - fy[i]);
+  if (radius > 0) {
+    const nz = norm2(zv);
+    if (nz > radius) for (let i = 0; i < zv.length; i++) zv[i] *= radius / nz;
+  }
+}
+
+/** Hypergradient estimate h = ∇ₓf − ∇²_xy g z. */
+function hypergradient(o: UnboundedOracle, x: Float64Array, y: Float64Array, zv: Float64Array): Float64Array {
+  const fx = o.gradFx(x, y);
+  const jz = o.jvpGxy(zv);
+  return Float64Array.from(fx, (v, i) => v - jz[i]);
+}
+
 /**
  * BO-REP (Algorithm 1): refine y at x₀; every `interval` iterations run `yWarmStart` SGD steps on
  * g(x_t, ·); each iteration one step of z ← z − ν(∇²_yy g z − ∇_y f) (projected to a ball), then
@@ -201,27 +224,16 @@ export function boRep(o: UnboundedOracle, h: BoRepParams, x0: Float64Array, budg
     if (o.calls + need > budget) break;
     tick?.();
     if (t % h.interval === 0) sgdOnLower(o, x, y, h.yWarmStart, h.innerLr); // periodic update
-    const hz = o.hvpGyy(zv);
-    const fy = o.gradFy(x, y);
-    for (let i = 0; i < dy; i++) zv[i] -= h.nu * (hz[i] - fy[i]);
-    if (h.zRadius > 0) {
-      const nz = norm2(zv);
-      if (nz > h.zRadius) for (let i = 0; i < dy; i++) zv[i] *= h.zRadius / nz;
-    }
-    const fx = o.gradFx(x, y);
-    const jz = o.jvpGxy(zv);
-    for (let i = 0; i < dx; i++) m[i] = h.beta * m[i] + (1 - h.beta) * (fx[i] - jz[i]);
+    trackZ(o, x, y, zv, h.nu, h.zRadius);
+    const hg = hypergradient(o, x, y, zv);
+    for (let i = 0; i < dx; i++) m[i] = h.beta * m[i] + (1 - h.beta) * hg[i];
     const nm = h.normalize ? norm2(m) : 1;
     if (nm > 0 && Number.isFinite(nm)) for (let i = 0; i < dx; i++) x[i] -= (h.eta * m[i]) / nm;
     if (divergedAt(o, x)) {
       diverged = true;
       break;
     }
-    if ((t + 1) % logEvery === 0) {
-      const pt = pointOf(o, x, t + 1, t0);
-      trace.push(pt);
-      onPoint?.(pt);
-    }
+    if ((t + 1) % logEvery === 0) record(pointOf(o, x, t + 1, t0), trace, onPoint);
   }
   return { x, trace, diverged };
 }
@@ -243,21 +255,14 @@ export function aidSgd(o: UnboundedOracle, h: AidSgdParams, x0: Float64Array, bu
   for (let t = 0; o.calls + h.innerSteps + 4 <= budget; t++) {
     tick?.();
     sgdOnLower(o, x, y, h.innerSteps, h.innerLr);
-    const hz = o.hvpGyy(zv);
-    const fy = o.gradFy(x, y);
-    for (let i = 0; i < dy; i++) zv[i] -= h.nu * (hz[i] - fy[i]);
-    const fx = o.gradFx(x, y);
-    const jz = o.jvpGxy(zv);
-    for (let i = 0; i < dx; i++) x[i] -= h.eta * (fx[i] - jz[i]);
+    trackZ(o, x, y, zv, h.nu, 0);
+    const hg = hypergradient(o, x, y, zv);
+    for (let i = 0; i < dx; i++) x[i] -= h.eta * hg[i];
     if (divergedAt(o, x)) {
       diverged = true;
       break;
     }
-    if ((t + 1) % logEvery === 0) {
-      const pt = pointOf(o, x, t + 1, t0);
-      trace.push(pt);
-      onPoint?.(pt);
-    }
+    if ((t + 1) % logEvery === 0) record(pointOf(o, x, t + 1, t0), trace, onPoint);
   }
   return { x, trace, diverged };
 }

@@ -195,6 +195,13 @@ function tracker(p: FiniteSumProblem, oracle: Oracle, b: RunBudget) {
   };
 }
 
+/** Halpern's anchored step with λ_k = 1/(k+2): x ← λ_k x_0 + (1 − λ_k) Π(x − η F̃(x)), F̃ an estimate of F(x). */
+function anchoredStep(p: FiniteSumProblem, x: Float64Array, x0: Float64Array, eta: number, estimate: Float64Array, k: number): void {
+  const lam = 1 / (k + 2);
+  const t = projectBox(p, Float64Array.from(x, (v, j) => v - eta * estimate[j]));
+  for (let j = 0; j < p.d; j++) x[j] = lam * x0[j] + (1 - lam) * t[j];
+}
+
 /** Deterministic Halpern on T = Π(I − ηF): n calls per iteration. */
 export function halpern(p: FiniteSumProblem, x0: Float64Array, eta: number, b: RunBudget): MethodResult {
   const oracle = new Oracle(p);
@@ -205,9 +212,7 @@ export function halpern(p: FiniteSumProblem, x0: Float64Array, eta: number, b: R
   tr.maybe(x, 0);
   while (oracle.calls + p.n <= b.budget) {
     oracle.full(x, f);
-    const lam = 1 / (k + 2);
-    const t = projectBox(p, Float64Array.from(x, (v, j) => v - eta * f[j]));
-    for (let j = 0; j < p.d; j++) x[j] = lam * x0[j] + (1 - lam) * t[j];
+    anchoredStep(p, x, x0, eta, f, k);
     k++;
     tr.maybe(x, k);
   }
@@ -271,9 +276,7 @@ export function vrHalpern(p: FiniteSumProblem, x0: Float64Array, o: VrOptions, r
       }
     }
     prev.set(x);
-    const lam = 1 / (k + 2);
-    const t = projectBox(p, Float64Array.from(x, (v, j) => v - o.eta * est[j]));
-    for (let j = 0; j < p.d; j++) x[j] = lam * x0[j] + (1 - lam) * t[j];
+    anchoredStep(p, x, x0, o.eta, est, k);
     k++;
     tr.maybe(x, k);
   }
@@ -292,9 +295,7 @@ export function sgdHalpern(p: FiniteSumProblem, x0: Float64Array, eta: number, b
   while (oracle.calls + batch <= b.budget) {
     est.fill(0);
     for (let s = 0; s < batch; s++) oracle.addComponent(rng.int(p.n), x, 1 / batch, est);
-    const lam = 1 / (k + 2);
-    const t = projectBox(p, Float64Array.from(x, (v, j) => v - eta * est[j]));
-    for (let j = 0; j < p.d; j++) x[j] = lam * x0[j] + (1 - lam) * t[j];
+    anchoredStep(p, x, x0, eta, est, k);
     k++;
     tr.maybe(x, k);
   }
