@@ -83,15 +83,7 @@ export function decimate(
   buckets: number,
   range?: [number, number],
 ): { x: number[]; y: number[] } {
-  let lo = 0;
-  let hi = n;
-  if (range) {
-    // keep one point beyond each edge so the line reaches the plot's border
-    lo = Math.max(0, lowerBound(x, n, range[0]) - 1);
-    let j = lowerBound(x, n, range[1]);
-    while (j < n && x[j] <= range[1]) j++;
-    hi = Math.min(n, j + 1);
-  }
+  const [lo, hi] = visibleIndices(x, n, range);
   const outX: number[] = [];
   const outY: number[] = [];
   if (hi - lo <= 4 * buckets) {
@@ -130,6 +122,15 @@ export function decimate(
   return { x: outX, y: outY };
 }
 
+/** Index range [lo, hi) of the points inside `range` (all n without one), plus one point beyond each edge so the line reaches the plot's border. */
+function visibleIndices(x: Float64Array, n: number, range?: [number, number]): [number, number] {
+  if (!range) return [0, n];
+  const lo = Math.max(0, lowerBound(x, n, range[0]) - 1);
+  let j = lowerBound(x, n, range[1]);
+  while (j < n && x[j] <= range[1]) j++;
+  return [lo, Math.min(n, j + 1)];
+}
+
 /**
  * Min/max decimation of several series that share one x column (metrics logged in the same
  * rows): the kept indices are the union over series of each bucket's first/min/max/last, so the
@@ -142,14 +143,7 @@ export function decimateShared(
   buckets: number,
   range?: [number, number],
 ): [number[], ...(number | null)[][]] {
-  let lo = 0;
-  let hi = n;
-  if (range) {
-    lo = Math.max(0, lowerBound(x, n, range[0]) - 1);
-    let j = lowerBound(x, n, range[1]);
-    while (j < n && x[j] <= range[1]) j++;
-    hi = Math.min(n, j + 1);
-  }
+  const [lo, hi] = visibleIndices(x, n, range);
   const keep: number[] = [];
   if (hi - lo <= 4 * buckets) {
     for (let i = lo; i < hi; i++) keep.push(i);

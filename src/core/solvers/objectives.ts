@@ -34,30 +34,30 @@ export function rastrigin(shift = 1, A = 10): Objective {
   };
 }
 
+/** Σ (x_k − shift)² and Σ cos(c (x_k − shift)), the two sums Ackley's value and gradient are built from. */
+function ackleySums(x: Float64Array, shift: number, c: number): { sq: number; cs: number } {
+  let sq = 0;
+  let cs = 0;
+  for (let k = 0; k < x.length; k++) {
+    const z = x[k] - shift;
+    sq += z * z;
+    cs += Math.cos(c * z);
+  }
+  return { sq, cs };
+}
+
 /** Shifted Ackley: −a·exp(−b·√(mean z²)) − exp(mean cos(c z)) + a + e, minimum 0 at x = shift·1. */
 export function ackley(shift = 1, a = 20, b = 0.2, c = 2 * Math.PI): Objective {
   return {
     name: 'ackley',
     f(x) {
       const d = x.length;
-      let sq = 0;
-      let cs = 0;
-      for (let k = 0; k < d; k++) {
-        const z = x[k] - shift;
-        sq += z * z;
-        cs += Math.cos(c * z);
-      }
+      const { sq, cs } = ackleySums(x, shift, c);
       return -a * Math.exp(-b * Math.sqrt(sq / d)) - Math.exp(cs / d) + a + Math.E;
     },
     grad(x, out) {
       const d = x.length;
-      let sq = 0;
-      let cs = 0;
-      for (let k = 0; k < d; k++) {
-        const z = x[k] - shift;
-        sq += z * z;
-        cs += Math.cos(c * z);
-      }
+      const { sq, cs } = ackleySums(x, shift, c);
       const r = Math.sqrt(sq / d);
       const e1 = r > 0 ? (a * b * Math.exp(-b * r)) / (d * r) : 0;
       const e2 = (Math.exp(cs / d) * c) / d;

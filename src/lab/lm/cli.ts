@@ -293,11 +293,8 @@ const SUBS: Record<string, Sub> = {
       out: { kind: 'string', help: 'output folder' },
     },
     async run(f, out) {
-      const dir = await modelDir(required(f, 'model'));
-      const dest = resolve(required(f, 'out'));
-      const m = importHfFolder(dir);
-      const bytes = exportHfFolder(dest, { config: m.config, weights: m.weights, tokenizerDir: dir, generation: readGeneration(dir) });
-      out.log(`wrote ${dest} (${MODEL_FILE}: ${(bytes / 1e6).toFixed(1)} MB, weights from ${m.source})`);
+      const { dest, model, bytes } = await rewriteAsHfFolder(f);
+      out.log(`wrote ${dest} (${MODEL_FILE}: ${(bytes / 1e6).toFixed(1)} MB, weights from ${model.source})`);
       return 0;
     },
   },
@@ -310,15 +307,21 @@ const SUBS: Record<string, Sub> = {
       out: { kind: 'string', help: 'output folder' },
     },
     async run(f, out) {
-      const dir = await modelDir(required(f, 'model'));
-      const dest = resolve(required(f, 'out'));
-      const m = importHfFolder(dir);
-      exportHfFolder(dest, { config: m.config, weights: m.weights, tokenizerDir: dir, generation: readGeneration(dir) });
-      out.log(`imported ${countParams(m.config)} parameters from ${m.source} into ${dest}`);
+      const { dest, model } = await rewriteAsHfFolder(f);
+      out.log(`imported ${countParams(model.config)} parameters from ${model.source} into ${dest}`);
       return 0;
     },
   },
 };
+
+/** --model (any supported folder or Hub id) written to --out as a complete HF folder with onnx/model.onnx. */
+async function rewriteAsHfFolder(f: Flags): Promise<{ dest: string; model: ReturnType<typeof importHfFolder>; bytes: number }> {
+  const dir = await modelDir(required(f, 'model'));
+  const dest = resolve(required(f, 'out'));
+  const model = importHfFolder(dir);
+  const bytes = exportHfFolder(dest, { config: model.config, weights: model.weights, tokenizerDir: dir, generation: readGeneration(dir) });
+  return { dest, model, bytes };
+}
 
 function readGeneration(dir: string): Record<string, number | boolean> | undefined {
   const p = join(dir, 'generation_config.json');
