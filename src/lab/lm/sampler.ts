@@ -204,26 +204,20 @@ export function growAttentionMask(mask: BigInt64Array, B: number, T: number): Bi
   return grown;
 }
 
-export async function generateStepwise(lm: CausalLm, prompts: number[][], options: SampleOptions = {}): Promise<Generation[]> {
-  const o = validateSampleOptions(options);
-  if (prompts.length === 0) return [];
+/**
+ * Prefill inputs for a batch of prompts: left padding, masked; positions count real tokens only.
+ * Checks that no prompt is empty and that prompt + new tokens fit the model's positions.
+ */
+function leftPaddedPrefill(lm: CausalLm, prompts: number[][], maxNewTokens: number): { maxLen: number; ids: BigInt64Array<ArrayBuffer>; positions: BigInt64Array<ArrayBuffer>; mask: BigInt64Array<ArrayBuffer> } {
   for (const [i, p] of prompts.entries()) if (p.length === 0) throw new Error(`prompts[${i}]: empty prompt (start it with the BOS token)`);
-  const stops = new Set(o.stopTokens.length ? o.stopTokens : lm.tokenizer.eosId !== null ? [lm.tokenizer.eosId] : []);
   const B = prompts.length;
-  const V = lm.vocabSize;
   const maxLen = Math.max(...prompts.map((p) => p.length));
-  if (maxLen + o.maxNewTokens > lm.config.max_position_embeddings) {
-    throw new Error(`prompt (${maxLen} tokens) + maxNewTokens (${o.maxNewTokens}) exceeds the model's ${lm.config.max_position_embeddings} positions`);
+  if (maxLen + maxNewTokens > lm.config.max_position_embeddings) {
+    throw new Error(`prompt (${maxLen} tokens) + maxNewTokens (${maxNewTokens}) exceeds the model's ${lm.config.max_position_embeddings} positions`);
   }
-  const padId = BigInt(lm.tokenizer.padId ?? 0);
-  const root = new Rng(o.seed);
-  const rngs = prompts.map(() => root.fork());
-
-  // Prefill: left padding, masked; positions count real tokens only.
-  const ids = new BigInt64Array(B * maxLen).fill(padId);
+  const ids = new BigInt64Array(B * maxLen).fill(BigInt(lm.tokenizer.padId ?? 0));
   const positions = new BigInt64Array(B * maxLen);
-  let mask = new BigInt64Array(B * maxLen);
-  const nextPos = new Array<number>(B);
+  const mask = new BigInt64Array(B * maxLen);
   prompts.forEach((p, b) => {
     const pad = maxLen - p.length;
     for (let j = 0; j < p.length; j++) {
@@ -231,8 +225,21 @@ export async function generateStepwise(lm: CausalLm, prompts: number[][], option
       positions[b * maxLen + pad + j] = BigInt(j);
       mask[b * maxLen + pad + j] = 1n;
     }
-    nextPos[b] = p.length;
   });
+  return { maxLen, ids, positions, mask };
+}
+
+export async function generateStepwise(lm: CausalLm, prompts: number[][], options: SampleOptions = {}): Promise<Generation[]> {
+  const o = validateSampleOptions(options);
+  if (prompts.length === 0) return [];
+  const stops = new Set(o.stopTokens.length ? o.stopTokens : lm.tokenizer.eosId !== null ? [lm.tokenizer.eosId] : []);
+  const B = prompts.length;
+  const V = lm.vocabSize;
+  const { maxLen, ids, positions, mask: prefillMask } = leftPaddedPrefill(lm, prompts, o.maxNewTokens);
+  let mask = prefillMask;
+  const root = new Rng(o.seed);
+  const rngs = prompts.map(() => root.fork());
+  const nextPos = prompts.map((p) => p.length);
   let out = await lm.forward(ids, B, maxLen, mask, positions, null, 1);
   const results: Generation[] = prompts.map(() => ({ tokens: [], logprobs: [], samplingLogprobs: [], finishReason: 'length' }));
   const done = new Array<boolean>(B).fill(false);
@@ -241,7 +248,7 @@ export async function generateStepwise(lm: CausalLm, prompts: number[][], option
     const next = new BigInt64Array(B);
     for (let b = 0; b < B; b++) {
       if (done[b]) {
-        next[b] = padId;
+        next[b] = BigInt(lm.tokenizer.padId ?? 0);
         continue;
       }
       const L = out.keptPositions;
@@ -277,27 +284,11 @@ export async function generateStepwise(lm: CausalLm, prompts: number[][], option
 export async function generate(lm: CausalLm, prompts: number[][], options: SampleOptions = {}): Promise<Generation[]> {
   const o = validateSampleOptions(options);
   if (prompts.length === 0) return [];
-  for (const [i, p] of prompts.entries()) if (p.length === 0) throw new Error(`prompts[${i}]: empty prompt (start it with the BOS token)`);
   const stopList = o.stopTokens.length ? o.stopTokens : lm.tokenizer.eosId !== null ? [lm.tokenizer.eosId] : [-1];
   const B = prompts.length;
   const V = lm.vocabSize;
   const N = o.maxNewTokens;
-  const maxLen = Math.max(...prompts.map((p) => p.length));
-  if (maxLen + N > lm.config.max_position_embeddings) {
-    throw new Error(`prompt (${maxLen} tokens) + maxNewTokens (${N}) exceeds the model's ${lm.config.max_position_embeddings} positions`);
-  }
-  const padId = BigInt(lm.tokenizer.padId ?? 0);
-  const ids = new BigInt64Array(B * maxLen).fill(padId);
-  const positions = new BigInt64Array(B * maxLen);
-  const mask = new BigInt64Array(B * maxLen);
-  prompts.forEach((p, b) => {
-    const pad = maxLen - p.length;
-    for (let j = 0; j < p.length; j++) {
-      ids[b * maxLen + pad + j] = BigInt(p[j]);
-      positions[b * maxLen + pad + j] = BigInt(j);
-      mask[b * maxLen + pad + j] = 1n;
-    }
-  });
+  const { maxLen, ids, positions, mask } = leftPaddedPrefill(lm, prompts, N);
   const greedy = o.temperature === 0;
   const k = o.topK > 0 ? Math.min(o.topK, V) : V;
   const session = await lm.samplerSession(greedy ? { kind: 'greedy' } : { kind: 'sample', k });
