@@ -7,8 +7,8 @@ import { z } from 'zod';
 import type { RunContext } from '../../core/experiment';
 import type { Weights } from '../lm/llama/config';
 import { brownPrompts } from '../tasks/sentiment';
-import { setupLmRun } from './dpo';
-import { type Completion, encodePrompts, evaluatePolicy, lmFields, pickRng, samplerFor } from './policy';
+import { lastRoundDir, setupLmRun } from './dpo';
+import { type Completion, encodePrompts, evaluatePolicy, lmFields, pickRng, readCheckpointState, readCheckpointWeights, samplerFor } from './policy';
 
 /** The 20 most frequent English words: a continuation that opens with one of them (or with no word) is "dull". */
 export const FUNCTION_WORDS = new Set(['the', 'a', 'an', 'of', 'and', 'to', 'in', 'that', 'is', 'was', 'for', 'it', 'with', 'as', 'on', 'be', 'at', 'by', 'he', 'his']);
@@ -99,4 +99,24 @@ export async function evaluateNashLm(ctx: RunContext<unknown>, s: NashLmSetup, c
 /** Per-sequence REINFORCE weights broadcast to tokens. */
 export function broadcast(seqWeights: number[], lengths: number[]): number[][] {
   return seqWeights.map((w, i) => new Array<number>(lengths[i]).fill(w));
+}
+
+/**
+ * Where an arm of an earlier LM Nash run stopped (for resumeFrom): its newest checkpoint
+ * artifacts/checkpoints/<arm>/<stem>-N (stem 'iteration' for Nash-MP, 'step' for Nash-MD), with θ at that point.
+ * A folder of another method (training_state.json's `method`) is not taken for this arm. Null if the arm left none.
+ */
+export function nashResumePoint(from: string, arm: 'nash_mp' | 'nash_md', stem: 'iteration' | 'step'): { dir: string; index: number; weights: Weights } | null {
+  const last = lastRoundDir(from, arm, stem);
+  if (!last) return null;
+  const st = readCheckpointState(last.dir);
+  if (st.method !== arm) return null;
+  const index = Number(st[stem]);
+  if (!Number.isInteger(index) || index < 0) throw new Error(`resumeFrom: ${join(last.dir, 'training_state.json')}: field '${stem}' must be a non-negative integer, got ${JSON.stringify(st[stem])}`);
+  return { dir: last.dir, index, weights: readCheckpointWeights(last.dir) };
+}
+
+/** Optimizer steps one batch of training prompts takes (prompts are split into trainer batches). */
+export function stepsPerPromptBatch(c: NashLmConfig, batch: number): number {
+  return Math.ceil(c.prompts / batch);
 }

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { defineExperiment, type RunContext } from '../../core/experiment';
 import type { Weights } from '../lm/llama/config';
-import { evaluateNashLm, nashLmFields, type NashLmConfig, type NashLmSetup, preferenceOf, setupNashLm } from './nash-lm';
+import { evaluateNashLm, nashLmFields, type NashLmConfig, type NashLmSetup, nashResumePoint, preferenceOf, setupNashLm, stepsPerPromptBatch } from './nash-lm';
 import { copyWeights, mean, removeScratch, sampleCompletions, sampleMixture, samplerFor, sum, writeCheckpoint } from './policy';
 import { Rng } from '../../core/rng';
 import { kl, makeIntransitiveGame, preferenceAgainst, softmaxFromLogits, solveRegularizedNash, type PreferenceGame } from '../tasks/intransitive';
@@ -78,11 +78,24 @@ export function compareNashMdSelfPlay(c: NashMdConfig, rng: Rng, onLog?: (t: num
  * TRL Nash-MD (trl/experimental/nash_md): y ∼ π_θ, y′ ∼ the token-wise logit mixture
  * softmax((1 − m)·logits_θ + m·logits_ref); loss = mean(β·Σ_t sg(ℓ_t − ℓ^ref_t)ℓ_t − (P(y≻y′) − ½)Σ_t ℓ_t),
  * i.e. per-token weight w_t = (P(y≻y′) − ½) − β(ℓ_t − ℓ^ref_t) (§0.3 table). `steps` optimizer steps.
+ * θ is checkpointed (HF layout) at artifacts/checkpoints/nash_md/step-k every `checkpointEvery` steps and at the
+ * end; with resumeFrom the run continues after the newest checkpoint of the earlier run (fresh AdamW moments).
  */
-export async function trainNashMdLm(ctx: RunContext<unknown>, s: NashLmSetup, c: NashLmConfig, steps: number, prefix: string, step: { value: number }): Promise<Weights> {
+export async function trainNashMdLm(ctx: RunContext<unknown>, s: NashLmSetup, c: NashLmConfig, steps: number, prefix: string, step: { value: number }, checkpointEvery = 2 * c.innerSteps): Promise<{ weights: Weights; stepsRun: number }> {
   const initial = copyWeights(s.model.weights);
-  s.trainer.setWeights(initial);
-  for (let k = 0; k < steps; k++) {
+  const ckDir = (k: number) => join(ctx.artifactsDir, 'checkpoints', 'nash_md', `step-${k}`);
+  const perPromptBatch = stepsPerPromptBatch(c, s.trainer.batch);
+  const stepBase = step.value;
+  let first = 0;
+  const resumed = c.resumeFrom ? nashResumePoint(c.resumeFrom, 'nash_md', 'step') : null;
+  if (resumed) {
+    if (resumed.index > steps) throw new Error(`resumeFrom: ${resumed.dir} is after step ${resumed.index}, beyond the run's ${steps} Nash-MD steps`);
+    s.trainer.setWeights(resumed.weights);
+    first = resumed.index;
+    step.value = stepBase + first * perPromptBatch;
+    ctx.info(`nash_md: resumed from ${resumed.dir} (θ after ${first} steps)`);
+  } else s.trainer.setWeights(initial);
+  for (let k = first; k < steps; k++) {
     ctx.throwIfCancelled();
     const prompts = s.trainPrompts(k);
     const lm = await samplerFor(join(ctx.artifactsDir, 'tmp', 'nash_md-sampler'), s.model, s.trainer.weights(), ctx.threads);
@@ -106,13 +119,15 @@ export async function trainNashMdLm(ctx: RunContext<unknown>, s: NashLmSetup, c:
         [`${prefix}objective/entropy`]: -mean(lp.map(sum)),
         [`${prefix}mixture_coef`]: c.mixture,
         [`${prefix}beta`]: c.lmBeta,
+        [`${prefix}step`]: k + 1,
       });
     }
     if (k < 4) ctx.sample({ arm: 'nash_md', step: k, prompt: s.refLm.tokenizer.decode(prompts[0], true), chosen: ys[0].text, rejected: opp[0].text, preference: pref[0], logp_chosen: sum(ys[0].logprobs), logp_rejected: sum(opp[0].logprobs) });
+    if ((k + 1) % checkpointEvery === 0 && k + 1 < steps) writeCheckpoint(ckDir(k + 1), s.model, s.trainer.weights(), { step: k + 1, method: 'nash_md' });
   }
   const w = s.trainer.weights();
-  writeCheckpoint(join(ctx.artifactsDir, 'checkpoints', 'nash_md', `step-${steps}`), s.model, w, { steps, method: 'nash_md' });
-  return w;
+  writeCheckpoint(ckDir(steps), s.model, w, { step: steps, method: 'nash_md' });
+  return { weights: w, stepsRun: steps - first };
 }
 
 async function runNashMdLm(ctx: RunContext<NashMdConfig>) {
@@ -120,12 +135,12 @@ async function runNashMdLm(ctx: RunContext<NashMdConfig>) {
   const s = await setupNashLm(ctx, c);
   const steps = c.outerIterations * 2 * c.innerSteps;
   const t0 = Date.now();
-  const w = await trainNashMdLm(ctx, s, c, steps, 'nash_md/', { value: 0 });
+  const { weights: w, stepsRun } = await trainNashMdLm(ctx, s, c, steps, 'nash_md/', { value: 0 });
   const ev = await evaluateNashLm(ctx, s, c, w, 'nash_md');
   await s.refLm.dispose();
   removeScratch(ctx.artifactsDir);
   ctx.log(steps, { 'nash_md/eval/win_rate': ev.winRate, 'nash_md/objective/kl': ev.kl });
-  return { nash_md_win_rate: ev.winRate, nash_md_kl: ev.kl, nash_md_categories: ev.categories, ref_categories: s.refCategories, seconds_per_step: (Date.now() - t0) / 1000 / steps };
+  return { nash_md_win_rate: ev.winRate, nash_md_kl: ev.kl, nash_md_categories: ev.categories, ref_categories: s.refCategories, seconds_per_step: stepsRun ? (Date.now() - t0) / 1000 / stepsRun : NaN, steps_run: stepsRun };
 }
 
 export const nashMdExperiment = defineExperiment({

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { defineExperiment, type RunContext } from '../../core/experiment';
 import type { CausalLm } from '../lm/causal-lm';
 import type { Weights } from '../lm/llama/config';
-import { broadcast, evaluateNashLm, isIntransitive, nashLmFields, type NashLmConfig, type NashLmSetup, preferenceOf, setupNashLm } from './nash-lm';
+import { broadcast, evaluateNashLm, isIntransitive, nashLmFields, type NashLmConfig, type NashLmSetup, nashResumePoint, preferenceOf, setupNashLm, stepsPerPromptBatch } from './nash-lm';
 import { copyWeights, mean, removeScratch, sampleCompletions, samplerFor, sum, writeCheckpoint } from './policy';
 import { Rng } from '../../core/rng';
 import { exploitability, kl, linearFit, makeIntransitiveGame, preferenceAgainst, softmaxFromLogits, solveRegularizedNash, type PreferenceGame } from '../tasks/intransitive';
@@ -119,11 +119,25 @@ async function proxPhase(ctx: RunContext<unknown>, s: NashLmSetup, c: NashLmConf
   return s.trainer.weights();
 }
 
-/** K outer iterations of PG-Nash-MP: θ_{k+½} = prox(θ_k; π_{θ_k}), θ_{k+1} = prox(θ_k; π_{θ_{k+½}}). */
-export async function trainNashMpLm(ctx: RunContext<unknown>, s: NashLmSetup, c: NashLmConfig, step: { value: number }): Promise<Weights> {
+/**
+ * K outer iterations of PG-Nash-MP: θ_{k+½} = prox(θ_k; π_{θ_k}), θ_{k+1} = prox(θ_k; π_{θ_{k+½}}).
+ * θ_k is checkpointed (HF layout) at artifacts/checkpoints/nash_mp/iteration-k before iteration k starts; with
+ * resumeFrom the run continues from the newest such checkpoint of the earlier run (AdamW restarts each
+ * proximal phase anyway, so nothing else is carried). Returns θ_K and the number of iterations run here.
+ */
+export async function trainNashMpLm(ctx: RunContext<unknown>, s: NashLmSetup, c: NashLmConfig, step: { value: number }): Promise<{ weights: Weights; iterationsRun: number }> {
   const initial = copyWeights(s.model.weights);
   let theta = copyWeights(initial);
-  for (let k = 0; k < c.outerIterations; k++) {
+  let first = 0;
+  const resumed = c.resumeFrom ? nashResumePoint(c.resumeFrom, 'nash_mp', 'iteration') : null;
+  if (resumed) {
+    if (resumed.index > c.outerIterations) throw new Error(`resumeFrom: ${resumed.dir} is after iteration ${resumed.index}, beyond outerIterations = ${c.outerIterations}`);
+    theta = resumed.weights;
+    first = resumed.index;
+    step.value = first * 2 * c.innerSteps * stepsPerPromptBatch(c, s.trainer.batch);
+    ctx.info(`nash_mp: resumed from ${resumed.dir} (θ after ${first} outer iterations)`);
+  }
+  for (let k = first; k < c.outerIterations; k++) {
     const anchorLm = await samplerFor(join(ctx.artifactsDir, 'checkpoints', 'nash_mp', `iteration-${k}`), s.model, theta, ctx.threads, { iteration: k, method: 'nash_mp' });
     const half = await proxPhase(ctx, s, c, theta, initial, anchorLm, k, 'half', step);
     await anchorLm.dispose();
@@ -133,7 +147,7 @@ export async function trainNashMpLm(ctx: RunContext<unknown>, s: NashLmSetup, c:
     ctx.progress(k + 1, c.outerIterations);
   }
   writeCheckpoint(join(ctx.artifactsDir, 'checkpoints', 'nash_mp', `iteration-${c.outerIterations}`), s.model, theta, { iteration: c.outerIterations, method: 'nash_mp' });
-  return theta;
+  return { weights: theta, iterationsRun: c.outerIterations - first };
 }
 
 /** PG-Nash-MP and TRL-style Nash-MD with the same number of optimizer steps and preference queries. */
@@ -142,11 +156,14 @@ export async function compareNashLm(ctx: RunContext<NashLmConfig>) {
   const s = await setupNashLm(ctx, c);
   const step = { value: 0 };
   let t0 = Date.now();
-  const mp = await trainNashMpLm(ctx, s, c, step);
+  const mpRun = await trainNashMpLm(ctx, s, c, step);
+  const mp = mpRun.weights;
   const mpSeconds = (Date.now() - t0) / 1000;
   const evMp = await evaluateNashLm(ctx, s, c, mp, 'nash_mp');
   t0 = Date.now();
-  const md = await trainNashMdLm(ctx, s, c, c.outerIterations * 2 * c.innerSteps, 'nash_md/', step);
+  const mdSteps = c.outerIterations * 2 * c.innerSteps;
+  const mdRun = await trainNashMdLm(ctx, s, c, mdSteps, 'nash_md/', step);
+  const md = mdRun.weights;
   const mdSeconds = (Date.now() - t0) / 1000;
   const evMd = await evaluateNashLm(ctx, s, c, md, 'nash_md');
   await s.refLm.dispose();
@@ -161,8 +178,10 @@ export async function compareNashLm(ctx: RunContext<NashLmConfig>) {
     nash_mp_categories: evMp.categories.join(' '),
     nash_md_categories: evMd.categories.join(' '),
     ref_categories: s.refCategories.join(' '),
-    nash_mp_seconds_per_outer_iteration: mpSeconds / c.outerIterations,
-    nash_md_seconds_per_step: mdSeconds / (c.outerIterations * 2 * c.innerSteps),
+    nash_mp_seconds_per_outer_iteration: mpRun.iterationsRun ? mpSeconds / mpRun.iterationsRun : NaN,
+    nash_md_seconds_per_step: mdRun.stepsRun ? mdSeconds / mdRun.stepsRun : NaN,
+    nash_mp_iterations_run: mpRun.iterationsRun,
+    nash_md_steps_run: mdRun.stepsRun,
   };
   ctx.artifact('summary.json', summary);
   ctx.info(`LM game: win-rate vs reference PG-Nash-MP ${evMp.winRate.toFixed(3)} (KL ${evMp.kl.toFixed(2)}), Nash-MD ${evMd.winRate.toFixed(3)} (KL ${evMd.kl.toFixed(2)})`);
