@@ -6,6 +6,9 @@
 // can be measured exactly.
 import { readFileSync } from 'node:fs';
 import type { Rng } from '../../../core/rng';
+import { discountedRewardToGo, type PolicyTask, type Trajectory } from './task';
+
+export type { Trajectory } from './task';
 
 export interface LqgEnv {
   n: number;
@@ -76,13 +79,6 @@ export function expectedReturn(env: LqgEnv, K: Float64Array): number {
   return Number.isFinite(J) ? J : -Infinity;
 }
 
-export interface Trajectory {
-  /** States s_h (H × n) and actions a_h (H × m), rewards r_h (H). */
-  states: Float64Array;
-  actions: Float64Array;
-  rewards: Float64Array;
-}
-
 export function rollout(env: LqgEnv, K: Float64Array, rng: Rng): Trajectory {
   const { n, m, horizon: H } = env;
   const states = new Float64Array(H * n);
@@ -139,14 +135,7 @@ export function addScoreHvp(env: LqgEnv, s: Float64Array, V: Float64Array, scale
 
 /** Reward-to-go R_h = Σ_{h' ≥ h} γ^{h'} r_{h'} (discounted from time 0, as in GPOMDP). */
 export function rewardToGo(env: LqgEnv, rewards: Float64Array): Float64Array {
-  const H = rewards.length;
-  const R = new Float64Array(H);
-  let acc = 0;
-  for (let h = H - 1; h >= 0; h--) {
-    acc += Math.pow(env.gamma, h) * rewards[h];
-    R[h] = acc;
-  }
-  return R;
+  return discountedRewardToGo(env.gamma, rewards);
 }
 
 /** ∇Φ_τ(K) with Φ_τ(K) = Σ_h w_h log π_K(a_h|s_h), for weights w_h (reward-to-go: GPOMDP; total return: REINFORCE). */
@@ -205,5 +194,22 @@ export function readLqgFile(path: string, horizon: number, gamma: number): LqgEn
     policyStd: scalar('policyStd', Math.sqrt(0.1), true),
     horizon,
     gamma,
+  };
+}
+
+/** The LQG system as a policy-gradient task, θ = vec(K). */
+export function lqgTask(env: LqgEnv, name = 'lqg'): PolicyTask {
+  const { n } = env;
+  return {
+    name,
+    dim: env.n * env.m,
+    stateDim: n,
+    horizon: env.horizon,
+    gamma: env.gamma,
+    rollout: (K, rng) => rollout(env, K, rng),
+    weightedScore: (K, tr, w) => weightedScore(env, K, tr, w),
+    addWeightedScoreHvp(_K, tr, w, v, out) {
+      for (let h = 0; h < tr.rewards.length; h++) addScoreHvp(env, tr.states.subarray(h * n, h * n + n), v, w[h], out);
+    },
   };
 }
