@@ -12,7 +12,7 @@ import { z } from 'zod';
 import { defineExperiment, type RunContext } from '../../core/experiment';
 import { encodeNpy } from '../../core/io/npy';
 import { log1pExp, sigmoid } from '../../core/linalg/logistic';
-import { solveSpd } from '../../core/linalg/cholesky';
+import { NotPositiveDefiniteError, solveSpd } from '../../core/linalg/cholesky';
 import { medianFilter } from '../../core/linalg/median-filter';
 import { adamw } from '../../core/optim/adamw';
 import { Rng } from '../../core/rng';
@@ -120,7 +120,14 @@ export function logisticOptimum(problem: Problem, ds: Dataset): number {
       for (let j = 0; j < d; j++) for (let k = 0; k <= j; k++) H[j * d + k] += c * X[i * d + j] * X[i * d + k];
     }
     for (let j = 0; j < d; j++) for (let k = 0; k < j; k++) H[k * d + j] = H[j * d + k];
-    const step = solveSpd(H, d, g);
+    let step: Float64Array;
+    try {
+      step = solveSpd(H, d, g);
+    } catch (e) {
+      // σ(1−σ) → 0 on every example: the iterate runs off to infinity along a separating direction
+      if (e instanceof NotPositiveDefiniteError) throw new Error('logisticOptimum: the Hessian vanished, no finite minimizer (are the data linearly separable?)', { cause: e });
+      throw e;
+    }
     let decrease = 0; // Newton decrement λ² = gᵀH⁻¹g; F − F* ≈ λ²/2 near the optimum
     for (let j = 0; j < d; j++) decrease += g[j] * step[j];
     if (decrease < 1e-24) return f;

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { writeNpy } from '../../../src/core/io/npy';
 import { Rng } from '../../../src/core/rng';
 import { noisyLinearData } from '../../../src/lab/optimizers/last-iterate-sgd';
-import { logisticProblem, lrRefine, mlpProblem, namedSchedule, refineSchedule, sgdWithSchedule, teacherData } from '../../../src/lab/optimizers/lr-refine';
+import { logisticOptimum, logisticProblem, lrRefine, mlpProblem, namedSchedule, refineSchedule, sgdWithSchedule, teacherData, trainWithSchedule, tunePeakLr } from '../../../src/lab/optimizers/lr-refine';
 import { readNpy } from '../../../src/core/io/npy';
 import { finiteDiffGrad, maxAbsDiff, metricNames, runForTest, tempDir } from './helpers';
 
@@ -45,6 +45,65 @@ test('multiplying by the smoothed norm keeps linear decay for constant norms and
   assert.ok(maxAbsDiff(mul, ref.map((v) => v / top)) < 1e-12);
 });
 
+test('Adam refinement (power 1): constant norms give linear decay, otherwise η_t ∝ ĝ_t⁻¹ Σ_{s>t} ĝ_s⁻¹', () => {
+  const T = 120;
+  const flat = refineSchedule(new Float64Array(T).fill(7), { medianWidthFrac: 0, baseLr: 2, power: 1 });
+  for (let t = 0; t < T; t++) assert.ok(Math.abs(flat[t] - (2 * (T - 1 - t)) / (T - 1)) < 1e-12);
+  const g = Float64Array.from({ length: T }, (_, t) => 1 + t / 10); // rising norms: rapid annealing
+  const r = refineSchedule(g, { medianWidthFrac: 0, baseLr: 1, power: 1 });
+  const ref = Float64Array.from({ length: T }, (_, t) => { let tail = 0; for (let s = t + 1; s < T; s++) tail += 1 / g[s]; return tail / g[t]; });
+  const top = Math.max(...ref);
+  assert.ok(maxAbsDiff(r, ref.map((v) => v / top)) < 1e-12);
+  // ω = ĝ⁻¹ reacts less than ω = ĝ⁻² to falling norms: its peak comes earlier
+  const falling = Float64Array.from({ length: T }, (_, t) => 1 / (1 + t / 20));
+  const p1 = refineSchedule(falling, { medianWidthFrac: 0, baseLr: 1, power: 1 });
+  const p2 = refineSchedule(falling, { medianWidthFrac: 0, baseLr: 1, power: 2 });
+  assert.ok(p1.indexOf(1) < p2.indexOf(1), `peaks ${p1.indexOf(1)} vs ${p2.indexOf(1)}`);
+});
+
+test('peak-lr tuning extends the grid off its edges until the best lr is interior', () => {
+  const calls: number[] = [];
+  const f = (lr: number) => (calls.push(lr), (Math.log2(lr) - 4) ** 2); // best at 16
+  const up = tunePeakLr(f, [1, 2, 4], 6);
+  assert.equal(up.bestLr, 16);
+  assert.deepEqual(up.lrs, [1, 2, 4, 8, 16, 32]);
+  assert.equal(up.atEdge, false);
+  assert.equal(calls.length, 6);
+  const down = tunePeakLr((lr) => (Math.log2(lr) + 3) ** 2, [1, 2, 4], 6); // best at 1/8
+  assert.equal(down.bestLr, 0.125);
+  assert.deepEqual(down.lrs, [0.0625, 0.125, 0.25, 0.5, 1, 2, 4]);
+  const capped = tunePeakLr(f, [1, 2], 1);
+  assert.equal(capped.bestLr, 4);
+  assert.equal(capped.atEdge, true);
+  assert.equal(tunePeakLr(f, [8, 16, 32], 6).lrs.length, 3);
+});
+
+test('logistic F* by Newton is below what long gradient descent reaches and within 1e-9 of it; separable data are rejected', () => {
+  const ds = noisyLinearData(new Rng(11), 200, 5, 0.15);
+  const p = logisticProblem(ds);
+  const fStar = logisticOptimum(p, ds);
+  const w = new Float64Array(5);
+  const g = new Float64Array(5);
+  for (let it = 0; it < 20000; it++) {
+    p.loss(w, g);
+    for (let j = 0; j < 5; j++) w[j] -= 1 * g[j];
+  }
+  const fGd = p.loss(w);
+  assert.ok(fStar <= fGd + 1e-12 && fGd - fStar < 1e-9, `F* ${fStar}, GD ${fGd}`);
+  assert.equal(p.optimum!(), fStar);
+  const sep = noisyLinearData(new Rng(12), 40, 2, 0);
+  assert.throws(() => logisticOptimum(logisticProblem(sep), sep), /separable/);
+});
+
+test('Adam training (core AdamW, no decay): first step moves every coordinate by ≈ lr; ℓ1 norms ≥ ℓ2 norms; the loss falls', () => {
+  const p = logisticProblem(noisyLinearData(new Rng(13), 300, 6, 0.05));
+  const one = trainWithSchedule(p, Float64Array.of(0.01), 'adam', 16, new Rng(14));
+  for (const v of one.params) assert.ok(Math.abs(Math.abs(v) - 0.01) < 1e-6, `step ${v}`);
+  const r = trainWithSchedule(p, namedSchedule('linear', 300, 0.05), 'adam', 16, new Rng(15));
+  assert.ok(r.finalLoss < Math.LN2 * 0.8, `final loss ${r.finalLoss}`);
+  for (let t = 0; t < 300; t++) assert.ok(r.gradNormsL1[t] >= r.gradNorms[t] - 1e-15);
+});
+
 test('named schedules: cosine and linear start at the base lr and decay', () => {
   const c = namedSchedule('cosine', 10, 2);
   assert.equal(c[0], 2);
@@ -80,9 +139,9 @@ test('experiment on .npy data logs every schedule per model and writes the sched
   const ds = noisyLinearData(new Rng(7), 120, 4, 0.1);
   writeNpy(join(dir, 'X.npy'), ds.X, [120, 4]);
   writeNpy(join(dir, 'y.npy'), Float64Array.from(ds.y, (v) => (v > 0 ? 1 : 0)));
-  const run = await runForTest(lrRefine, { dataX: join(dir, 'X.npy'), dataY: join(dir, 'y.npy'), steps: 60, lrs: [0.3, 1], seeds: 1, hidden: 4 });
+  const run = await runForTest(lrRefine, { dataX: join(dir, 'X.npy'), dataY: join(dir, 'y.npy'), steps: 60, sgdLrs: [0.3, 1], adamLrs: [0.01, 0.03], maxGridExtensions: 1, seeds: 1, hidden: 4 });
   const names = metricNames(run);
-  for (const m of ['logistic', 'mlp']) for (const s of ['constant', 'cosine', 'linear', 'refined']) assert.ok(names.has(`${m}/${s}/final_loss`), `${m}/${s}`);
-  assert.deepEqual(readNpy(run.artifacts.get('mlp_schedules.npy')!).shape, [5, 60]);
+  for (const m of ['logistic-sgd', 'logistic-adam', 'mlp-sgd', 'mlp-adam']) for (const s of ['constant', 'cosine', 'linear', 'refined']) assert.ok(names.has(`${m}/${s}/final_loss`), `${m}/${s}`);
+  assert.deepEqual(readNpy(run.artifacts.get('mlp-adam_schedules.npy')!).shape, [5, 60]);
   await assert.rejects(runForTest(lrRefine, { dataX: join(dir, 'X.npy'), dataY: join(dir, 'nope.npy') }), /dataY: .*nope.npy.*cannot read/);
 });
