@@ -47,6 +47,7 @@ export const dpoFields = {
   btTemperature: z.number().min(0).max(100).default(0.05).describe('Bradley–Terry noise of the pair labels: P(best ≻ worst) = σ((r₊ − r₋)/temperature); 0 = noiseless'),
   epochs: z.number().int().min(1).max(50).default(3).describe('Passes over each round’s pairs'),
   data: z.string().default('').describe('Optional preference JSONL (prompt, chosen, rejected per line) used instead of sampled pairs'),
+  evalSamples: z.number().int().min(1).max(64).default(2).describe('Continuations sampled per held-out prompt at each evaluation (same prompts and sampling seeds for every round and arm)'),
 };
 
 export const dpoSchema = z
@@ -174,6 +175,8 @@ export async function trainDpo(
 export interface ArmResult {
   /** Evaluation after each round (index 0 = the initial model). */
   evalReward: number[];
+  /** Per-sample rewards of each evaluation (same prompts and sampling seeds every round: paired across rounds and arms). */
+  evalRewardSamples: number[][];
   evalWinRate: number[];
   kl: number[];
   refReward: number;
@@ -200,7 +203,7 @@ export async function runPreferenceRounds(o: {
   refEvalSamples: Completion[];
   stepOffset?: { value: number };
   /** Start after round N of another arm (its checkpoint folder and its evaluation curve up to N). */
-  branchFrom?: { dir: string; evalReward: number[]; evalWinRate: number[]; kl: number[] };
+  branchFrom?: { dir: string; evalReward: number[]; evalRewardSamples: number[][]; evalWinRate: number[]; kl: number[] };
 }): Promise<ArmResult> {
   const { ctx, c, trainer, model, prefix } = o;
   const ckRoot = join(ctx.artifactsDir, 'checkpoints', o.arm);
@@ -208,7 +211,7 @@ export async function runPreferenceRounds(o: {
   let hatPrev = copyWeights(initial); // θ̂_t (θ̂_0 = π_ref)
   let theta = copyWeights(initial); // θ_t: sampler and (for 'previous') reference
   let start = 0;
-  const res: ArmResult = { evalReward: [], evalWinRate: [], kl: [], refReward: NaN, secondsPerRound: NaN, final: initial };
+  const res: ArmResult = { evalReward: [], evalRewardSamples: [], evalWinRate: [], kl: [], refReward: NaN, secondsPerRound: NaN, final: initial };
   const restore = (dir: string) => {
     const st = readCheckpointState(dir);
     const hat = readCheckpointWeights(dir);
@@ -223,6 +226,7 @@ export async function runPreferenceRounds(o: {
     // APO and iterative DPO coincide up to θ̂_1: the APO arm continues from the baseline's round-1 checkpoint.
     restore(o.branchFrom.dir);
     res.evalReward.push(...o.branchFrom.evalReward);
+    res.evalRewardSamples.push(...o.branchFrom.evalRewardSamples);
     res.evalWinRate.push(...o.branchFrom.evalWinRate);
     res.kl.push(...o.branchFrom.kl);
   }
@@ -236,9 +240,10 @@ export async function runPreferenceRounds(o: {
   const stepRef = o.stepOffset ?? { value: 0 };
   const evalOne = async (w: Weights, round: number) => {
     const lm = await samplerFor(join(ctx.artifactsDir, 'tmp', `${o.arm}-eval`), model, w, ctx.threads);
-    const ev = await evaluatePolicy(trainer, lm, w, initial, o.evalPrompts, completionReward, { maxNewTokens: c.maxNewTokens, seed: ctx.seed * 31 + 5, perPrompt: 2, refSamples: o.refEvalSamples });
+    const ev = await evaluatePolicy(trainer, lm, w, initial, o.evalPrompts, completionReward, { maxNewTokens: c.maxNewTokens, seed: ctx.seed * 31 + 5, perPrompt: c.evalSamples, refSamples: o.refEvalSamples });
     await lm.dispose();
     res.evalReward.push(ev.reward);
+    res.evalRewardSamples.push(ev.samples.map(completionReward));
     res.evalWinRate.push(ev.winRate);
     res.kl.push(ev.kl);
     res.refReward = ev.refReward;
@@ -303,12 +308,12 @@ export function lastRoundDir(from: string, arm: string, stem = 'round'): { dir: 
 }
 
 /** Model, trainer, reference sampler, held-out prompts and reference samples: the setup all LM methods share. */
-export async function setupLmRun(ctx: RunContext<unknown>, c: z.infer<z.ZodObject<typeof lmFields>>, batch = c.batch) {
+export async function setupLmRun(ctx: RunContext<unknown>, c: z.infer<z.ZodObject<typeof lmFields>>, batch = c.batch, evalPerPrompt = 2) {
   const model = loadAlignModel(c.model);
   const refLm = await samplerFor(join(ctx.artifactsDir, 'checkpoints', 'reference'), model, model.weights, ctx.threads, { round: 0, reference: true });
   const trainer = await PolicyTrainer.create({ model, tokenizer: refLm.tokenizer, batch, ctx: c.maxPromptTokens + c.maxNewTokens, maxGradNorm: c.maxGradNorm, threads: ctx.threads });
   const evalPrompts = encodePrompts(refLm.tokenizer, brownPrompts('validation', c.evalPrompts, pickRng(ctx.seed, 7), { prefixWords: c.promptWords }), c.maxPromptTokens);
-  const all = [...evalPrompts, ...evalPrompts];
+  const all = Array.from({ length: evalPerPrompt }, () => evalPrompts).flat();
   const refEvalSamples = await sampleCompletions(refLm, all, { maxNewTokens: c.maxNewTokens, temperature: 1, seed: ctx.seed * 31 + 5 + 7919 });
   return { model, refLm, trainer, evalPrompts, refEvalSamples };
 }
@@ -323,7 +328,7 @@ export const dpoExperiment = defineExperiment({
   keyMetric: 'eval/reward',
   async run(ctx) {
     const c = ctx.config;
-    const s = await setupLmRun(ctx, c);
+    const s = await setupLmRun(ctx, c, c.batch, c.evalSamples);
     const r = await runPreferenceRounds({ ctx, c, reference: c.reference, alpha: 0, arm: 'dpo', prefix: '', ...s });
     await s.refLm.dispose();
     removeScratch(ctx.artifactsDir);
