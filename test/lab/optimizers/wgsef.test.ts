@@ -3,15 +3,22 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { writeNpy } from '../../../src/core/io/npy';
 import { Rng } from '../../../src/core/rng';
+import { mlpProblem } from '../../../src/lab/optimizers/lr-refine';
 import {
   contiguousGroups,
+  countGroups,
   dataLoss,
+  fitProxAdam,
   groupNorms,
   groupSparseData,
+  mlpTeacherSplit,
+  neuronGroups,
+  problemAccuracy,
   proxGroupLasso,
   proxPenalty,
   proxSparseEnvelope,
   proxWgsef,
+  searchLambda,
   sparseEnvelope,
   wgsef,
   type WgsefPenalty,
@@ -117,4 +124,90 @@ test('experiment on .npy data: both methods reach k groups, metrics and artifact
   assert.ok(run.artifacts.has('coefficients.npy'));
   await assert.rejects(runForTest(wgsef, { dataX: join(dir, 'X.npy'), dataY: join(dir, 'y.npy'), groupSize: 4 }), /groupSize: 4 does not divide the 30 columns/);
   await assert.rejects(runForTest(wgsef, { dataX: join(dir, 'X.npy'), dataY: join(dir, 'y.npy'), groupSize: 3, k: 11 }), /k: preset sparsity 11 exceeds the number of groups 10/);
+});
+
+// ---- (b) MLP with neuron groups ----
+
+test('neuron groups: incoming weights and bias of each hidden unit; output weights unpenalized', () => {
+  const [d, h] = [3, 4];
+  const g = neuronGroups(d, h);
+  assert.equal(g.m, h);
+  assert.equal(g.groupOf.length, h * d + 2 * h + 1);
+  assert.deepEqual([...g.groupOf.subarray(0, d)], [0, 0, 0]);
+  assert.equal(g.groupOf[h * d + 2], 2, 'bias b_2 belongs to neuron 2');
+  assert.ok([...g.groupOf.subarray(h * d + h)].every((j) => j === -1), 'v and c are not in any group');
+  // a huge group-lasso step kills every neuron but leaves the output layer alone
+  const theta = new Rng(1).fillNormal(new Float64Array(g.groupOf.length));
+  const out = proxGroupLasso(Float64Array.from(theta), g, 1e6);
+  assert.equal(countGroups(out, g), 0);
+  assert.deepEqual([...out.subarray(h * d + h)], [...theta.subarray(h * d + h)]);
+  const w = proxWgsef(Float64Array.from(theta), g, 2, 0.95, 'sef-minus-ridge');
+  const kept = countGroups(w, g);
+  assert.ok(kept >= 2 && kept < h, `one WGSEF prox step (k = 2) keeps ${kept} neurons`);
+  assert.deepEqual([...w.subarray(h * d + h)], [...theta.subarray(h * d + h)]);
+});
+
+test('a neuron with a zero group is dead: its output weight does not change the loss; accuracy matches a direct forward pass', () => {
+  const { train } = mlpTeacherSplit(new Rng(2), 80, 10, 5, 0.1);
+  const h = 6;
+  const problem = mlpProblem(train, h);
+  const g = neuronGroups(5, h);
+  const theta = problem.init(new Rng(3));
+  for (let i = 0; i < theta.length; i++) if (g.groupOf[i] === 1) theta[i] = 0;
+  const base = problem.loss(theta);
+  theta[h * 5 + h + 1] += 3; // v_1
+  assert.ok(Math.abs(problem.loss(theta) - base) < 1e-14);
+  let correct = 0;
+  for (let i = 0; i < train.n; i++) {
+    let f = theta[h * 5 + 2 * h];
+    for (let j = 0; j < h; j++) {
+      let a = theta[h * 5 + j];
+      for (let q = 0; q < 5; q++) a += theta[j * 5 + q] * train.X[i * 5 + q];
+      f += theta[h * 5 + h + j] * Math.tanh(a);
+    }
+    if (f * train.y[i] > 0) correct++;
+  }
+  assert.equal(problemAccuracy(problem, theta), correct / train.n);
+});
+
+test('prox-Adam: dense training lowers the loss; the WGSEF prox near ηλ = 1 keeps exactly k neurons', () => {
+  const { train } = mlpTeacherSplit(new Rng(4), 200, 10, 6, 0.05);
+  const problem = mlpProblem(train, 12);
+  const g = neuronGroups(6, 12);
+  const init = problem.init(new Rng(5));
+  const dense = fitProxAdam(problem, g, null, { lr: 0.02, iters: 150 }, init);
+  assert.ok(problem.loss(dense) < 0.8 * problem.loss(init), `${problem.loss(dense)} vs ${problem.loss(init)}`);
+  assert.equal(countGroups(dense, g), 12);
+  const sparse = fitProxAdam(problem, g, { kind: 'wgsef', k: 3, lambda: 0.95 / 0.02, penalty: 'sef-minus-ridge' }, { lr: 0.02, iters: 100 }, dense);
+  assert.equal(countGroups(sparse, g), 3);
+  const wd = fitProxAdam(problem, g, null, { lr: 0.02, iters: 150, weightDecay: 1 }, init);
+  assert.ok(Math.hypot(...wd) < Math.hypot(...dense), 'weight decay shrinks the parameters');
+});
+
+test('searchLambda finds the smallest λ with at most k groups, going up or down, within its fit budget', () => {
+  // a fake fit whose group count is ⌈10/λ⌉ (monotone in λ)
+  const fit = (lambda: number) => Float64Array.of(lambda);
+  const count = (th: Float64Array) => Math.ceil(10 / th[0]);
+  for (const start of [0.01, 100]) {
+    const r = searchLambda(fit, count, 4, start, Infinity, 40);
+    assert.equal(r.groups, 4, `start ${start}`);
+    assert.ok(r.lambda >= 2.5 && r.lambda < 2.5 * 1.001, `start ${start}: λ ${r.lambda}`);
+    assert.ok(r.fits <= 40);
+  }
+  const capped = searchLambda(fit, count, 4, 0.01, 1, 40);
+  assert.equal(capped.lambda, 1, 'never above lambdaMax');
+  assert.equal(capped.groups, 10);
+  assert.equal(searchLambda(fit, count, 4, 100, Infinity, 3).fits, 3);
+});
+
+test('experiment (model = mlp): both regularizers prune to at most k neurons; metrics, artifacts, errors', async () => {
+  const run = await runForTest(wgsef, { model: 'mlp', n: 150, nTest: 200, inputs: 5, hidden: 10, k: 3, pretrainIters: 100, iters: 60, fits: 6, lr: 0.02 });
+  const names = metricNames(run);
+  for (const k of ['wgsef/test_accuracy', 'group_lasso/test_accuracy', 'dense/test_accuracy', 'wgsef/groups', 'group_lasso/groups', 'wall_s']) assert.ok(names.has(k), k);
+  const s = run.summary as { wgsef: { groups: number; test_accuracy: number }; group_lasso: { groups: number } };
+  assert.equal(s.wgsef.groups, 3);
+  assert.ok(s.group_lasso.groups <= 3);
+  assert.ok(s.wgsef.test_accuracy > 0.5 && s.wgsef.test_accuracy <= 1);
+  assert.ok(run.artifacts.has('parameters.npy'));
+  await assert.rejects(runForTest(wgsef, { model: 'mlp', hidden: 4, k: 5, pretrainIters: 0, iters: 10 }), /k: preset sparsity 5 exceeds the number of hidden neurons 4/);
 });
