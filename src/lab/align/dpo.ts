@@ -350,7 +350,9 @@ export const dpoExperiment = defineExperiment({
     },
     async full({ seeds }) {
       const rows = [];
-      for (const seed of seeds) rows.push(await dpoClaim(seed, dpoSchema.parse({ rounds: 4, prompts: 64, samplesPerPrompt: 8, evalPrompts: 64, maxNewTokens: 8, epochs: 3, lr: 1e-3 })));
+      // 3 rounds: a 4th round locks onto a repeated positive word (reward 0.7–1.6 per token) at KL 20–31 nats,
+      // past the limit on 1 of 3 seeds (measured); the implied BT reward (Δr / 0.05) makes that collapse DPO's optimum.
+      for (const seed of seeds) rows.push(await dpoClaim(seed, dpoSchema.parse({ rounds: 3, prompts: 64, samplesPerPrompt: 8, evalPrompts: 64, maxNewTokens: 8, epochs: 3, lr: 1e-3 })));
       return { pass: rows.every((r) => r.pass), measured: Object.fromEntries(rows.flatMap((r, i) => Object.entries(r.measured).map(([k, v]) => [`seed${seeds[i]}/${k}`, v]))), summary: rows.map((r) => r.summary).join('; ') };
     },
   },

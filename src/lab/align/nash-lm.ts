@@ -93,7 +93,10 @@ export async function evaluateNashLm(ctx: RunContext<unknown>, s: NashLmSetup, c
   await lm.dispose();
   const counts = [0, 0, 0, 0];
   for (const y of ev.samples) counts[categoryOf(y.text)]++;
-  return { winRate: ev.reward, kl: ev.kl, categories: counts.map((n) => n / ev.samples.length) };
+  // Standard error of the win-rate over the policy samples (the reference's category mix held fixed).
+  const wins = ev.samples.map(winAgainstRef);
+  const sd = Math.sqrt(wins.reduce((a, x) => a + (x - ev.reward) ** 2, 0) / Math.max(1, wins.length - 1));
+  return { winRate: ev.reward, winRateSe: sd / Math.sqrt(wins.length), kl: ev.kl, categories: counts.map((n) => n / ev.samples.length) };
 }
 
 /** Per-sequence REINFORCE weights broadcast to tokens. */

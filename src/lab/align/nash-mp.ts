@@ -172,6 +172,8 @@ export async function compareNashLm(ctx: RunContext<NashLmConfig>) {
   const summary = {
     nash_mp_win_rate: evMp.winRate,
     nash_md_win_rate: evMd.winRate,
+    nash_mp_win_rate_se: evMp.winRateSe,
+    nash_md_win_rate_se: evMd.winRateSe,
     nash_mp_kl: evMp.kl,
     nash_md_kl: evMd.kl,
     intransitive: isIntransitive(s.P),
@@ -198,8 +200,8 @@ async function nashLmClaim(seed: number, config: NashMpConfig) {
   const s = summary as Awaited<ReturnType<typeof compareNashLm>>;
   return {
     pass: s.intransitive && s.nash_mp_win_rate > 0.5 && s.nash_mp_kl <= config.klLimit,
-    measured: { lm_nash_mp_win_rate: s.nash_mp_win_rate, lm_nash_md_win_rate: s.nash_md_win_rate, lm_nash_mp_kl: s.nash_mp_kl, lm_nash_md_kl: s.nash_md_kl, lm_kl_limit: config.klLimit, lm_seconds_per_outer_iteration: s.nash_mp_seconds_per_outer_iteration },
-    summary: `LM (seed ${seed}): PG-Nash-MP win-rate vs reference ${s.nash_mp_win_rate.toFixed(3)} (KL ${s.nash_mp_kl.toFixed(2)} ≤ ${config.klLimit}), TRL Nash-MD ${s.nash_md_win_rate.toFixed(3)} (KL ${s.nash_md_kl.toFixed(2)})`,
+    measured: { lm_nash_mp_win_rate: s.nash_mp_win_rate, lm_nash_mp_win_rate_se: s.nash_mp_win_rate_se, lm_nash_md_win_rate: s.nash_md_win_rate, lm_nash_md_win_rate_se: s.nash_md_win_rate_se, lm_nash_mp_kl: s.nash_mp_kl, lm_nash_md_kl: s.nash_md_kl, lm_kl_limit: config.klLimit, lm_seconds_per_outer_iteration: s.nash_mp_seconds_per_outer_iteration },
+    summary: `LM (seed ${seed}): PG-Nash-MP win-rate vs reference ${s.nash_mp_win_rate.toFixed(3)} ± ${s.nash_mp_win_rate_se.toFixed(3)} SE (KL ${s.nash_mp_kl.toFixed(2)} ≤ ${config.klLimit}), TRL Nash-MD ${s.nash_md_win_rate.toFixed(3)} ± ${s.nash_md_win_rate_se.toFixed(3)} (KL ${s.nash_md_kl.toFixed(2)})`,
   };
 }
 
