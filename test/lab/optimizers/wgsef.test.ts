@@ -3,15 +3,17 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { writeNpy } from '../../../src/core/io/npy';
 import { Rng } from '../../../src/core/rng';
+import { splitRows } from '../../../src/lab/optimizers/data';
 import { mlpProblem } from '../../../src/lab/optimizers/lr-refine';
 import {
   contiguousGroups,
   countGroups,
   dataLoss,
+  fitProximal,
   fitProxAdam,
   groupNorms,
   groupSparseData,
-  mlpTeacherSplit,
+  bumpTeacherData,
   neuronGroups,
   problemAccuracy,
   proxGroupLasso,
@@ -19,7 +21,9 @@ import {
   proxSparseEnvelope,
   proxWgsef,
   searchLambda,
+  smoothness,
   sparseEnvelope,
+  testMetric,
   wgsef,
   type WgsefPenalty,
 } from '../../../src/lab/optimizers/wgsef';
@@ -148,7 +152,7 @@ test('neuron groups: incoming weights and bias of each hidden unit; output weigh
 });
 
 test('a neuron with a zero group is dead: its output weight does not change the loss; accuracy matches a direct forward pass', () => {
-  const { train } = mlpTeacherSplit(new Rng(2), 80, 10, 5, 0.1);
+  const { train } = splitRows(bumpTeacherData(new Rng(2), 90, 5, 2, 0.1), 80);
   const h = 6;
   const problem = mlpProblem(train, h);
   const g = neuronGroups(5, h);
@@ -171,7 +175,7 @@ test('a neuron with a zero group is dead: its output weight does not change the 
 });
 
 test('prox-Adam: dense training lowers the loss; the WGSEF prox near ηλ = 1 keeps exactly k neurons', () => {
-  const { train } = mlpTeacherSplit(new Rng(4), 200, 10, 6, 0.05);
+  const { train } = splitRows(bumpTeacherData(new Rng(4), 210, 6, 3, 0.05), 200);
   const problem = mlpProblem(train, 12);
   const g = neuronGroups(6, 12);
   const init = problem.init(new Rng(5));
@@ -210,4 +214,15 @@ test('experiment (model = mlp): both regularizers prune to at most k neurons; me
   assert.ok(s.wgsef.test_accuracy > 0.5 && s.wgsef.test_accuracy <= 1);
   assert.ok(run.artifacts.has('parameters.npy'));
   await assert.rejects(runForTest(wgsef, { model: 'mlp', hidden: 4, k: 5, pretrainIters: 0, iters: 10 }), /k: preset sparsity 5 exceeds the number of hidden neurons 4/);
+});
+
+test('bump labels are balanced and not linearly separable: a linear logistic model stays near chance', () => {
+  const ds = bumpTeacherData(new Rng(6), 2000, 10, 4, 0);
+  const pos = ds.y.reduce((a, v) => a + (v > 0 ? 1 : 0), 0);
+  assert.ok(Math.abs(pos - 1000) <= 1, `positives ${pos}`);
+  const { train, test } = splitRows(ds, 1000);
+  const g = contiguousGroups(10, 1, 'uniform');
+  const theta = fitProximal(train, 'logistic', g, { kind: 'group-lasso', lambda: 0 }, smoothness(train, 'logistic', new Rng(7)), 300);
+  const acc = testMetric(test, 'logistic', theta);
+  assert.ok(acc < 0.6, `linear accuracy ${acc}`);
 });
