@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Rng } from '../../../src/core/rng';
 import { cartpole, cartpoleStep } from '../../../src/lab/optimizers/envs/cartpole';
 import { addScore, doubleIntegrator, expectedReturn, lqg1d, lqgTask, readLqgFile, rewardToGo, rollout, weightedScore } from '../../../src/lab/optimizers/envs/lqg';
-import { directionTracking, harpg, hessianCorrection, hessianCorrectionNoise, LinearFeatureBaseline, npgIgt, optimalReturn, pgEstimate, runPg } from '../../../src/lab/optimizers/npg-harpg';
+import { directionTracking, harpg, HARPG_LARGE_BUDGET, harpgLargeBudgetPass, hessianCorrection, hessianCorrectionNoise, LinearFeatureBaseline, npgIgt, optimalReturn, pgEstimate, runPg } from '../../../src/lab/optimizers/npg-harpg';
 import { finiteDiffGrad, maxAbsDiff, metricNames, runForTest, tempDir } from './helpers';
 
 test('closed-form J(K) matches the Monte Carlo mean of discounted returns', () => {
@@ -254,4 +254,14 @@ test('experiments run on cartpole and log the return of sampled trajectories', a
   const run = await runForTest(harpg, { env: 'cartpole', horizon: 50, trajectories: 40, seeds: 2, tuneSeeds: 1, stepGrid: [0.01, 0.1], baseline: 'linear-feature', theta0: 0 });
   const names = metricNames(run);
   for (const k of ['n-harpg/charts/episodic_return', 'vanilla/charts/episodic_return', 'n-harpg/optimality_gap']) assert.ok(names.has(k), k);
+});
+
+test('harpg pre-registered pass rule: every fresh seed and at least 5 of the 6 seeds', () => {
+  assert.deepEqual([...HARPG_LARGE_BUDGET.freshSeeds], [3, 4, 5]);
+  assert.deepEqual([...HARPG_LARGE_BUDGET.seenSeeds], [0, 1, 2]);
+  const wins = (lost: number[]) => Object.fromEntries([0, 1, 2, 3, 4, 5].map((s) => [s, !lost.includes(s)]));
+  assert.equal(harpgLargeBudgetPass(wins([])), true);
+  assert.equal(harpgLargeBudgetPass(wins([1])), true); // one seen seed lost: 5/6 with all fresh seeds won
+  assert.equal(harpgLargeBudgetPass(wins([4])), false); // a fresh seed lost
+  assert.equal(harpgLargeBudgetPass(wins([0, 1])), false); // 4/6
 });
