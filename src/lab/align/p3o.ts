@@ -1,7 +1,8 @@
 // P3O (Wu et al., "Pairwise Proximal Policy Optimization", arXiv 2310.00212), spec alignment.md §7,
-// joint-clip form of the first author's trlx fork, against a PPO baseline on the sentiment task.
-// Both arms get the same rollouts budget: 2 continuations per prompt from π_old, the same epochs and
-// minibatches, one weighted token-NLL step per minibatch (§0.3).
+// joint-clip form of the first author's trlx fork, against PPO with a value model (./ppo.ts, TRL's
+// PPOTrainer) on the sentiment task. Both arms get the same rollouts: 2 continuations per prompt of a
+// fixed training pool from π_old each iteration, the same iterations, epochs, minibatch size, lr and KL
+// coefficient; each minibatch is one weighted token-NLL step of the policy (§0.3).
 //
 // P3O, per pair (y1, y2) of one prompt, all detached at the current θ:
 //   lr_i = Σ_t (ℓ_{i,t} − ℓ^ref_{i,t}),  q = (r1 − r2) − kl_coef·(lr1 − lr2)
@@ -10,33 +11,47 @@
 //   ⇒ w = ±q c / 2 on y1 / y2 tokens while the unclipped branch is active, else 0.
 // Only reward differences enter, so adding δ(x) to every reward of prompt x changes nothing.
 //
-// PPO baseline (Schulman et al. 2017, TRL-style KL in the reward): per-token reward
-//   r_t = −kl_coef (ℓ^old_t − ℓ^ref_t) + score·1[t = T], return G_t = Σ_{s≥t} r_s, advantage
-//   A_t = G_t − b(x), whitened over the batch; clipped surrogate ⇒ w_t = A_t ρ_t while active.
-// [ours] b(x) is a learned per-prompt baseline (an exponential average of past returns of prompt x over
-// a fixed prompt pool) instead of a value head on the LM: cheaper on 2 CPU cores, same role.
+// The reward the learners see is the task reward plus a per-prompt offset δ(x) ~ U(−s, s) (§7.1):
+// a Bradley–Terry reward model is identified only up to such an offset, so this is the reward as a
+// learned RM presents it. Evaluation always scores the unshifted task reward on held-out prompts.
+// The comparison is on the reward–KL frontier: held-out reward and KL(π‖π_ref) after every iteration.
 import { join } from 'node:path';
+import { existsSync } from 'node:fs';
 import { z } from 'zod';
 import { defineExperiment, type RunContext } from '../../core/experiment';
+import type { Rng } from '../../core/rng';
 import type { Weights } from '../lm/llama/config';
 import { brownPrompts } from '../tasks/sentiment';
 import { completionReward, lastRoundDir, setupLmRun } from './dpo';
-import { type Completion, copyWeights, encodePrompts, evaluatePolicy, lmFields, mean, pickRng, readCheckpointWeights, removeScratch, sampleCompletions, samplerFor, sum, writeCheckpoint } from './policy';
+import { type Completion, copyWeights, encodePrompts, evaluatePolicy, lmFields, mean, pickRng, type PolicyTrainer, readCheckpointWeights, removeScratch, sampleCompletions, samplerFor, sum, writeCheckpoint } from './policy';
+import { ppoFields, type PpoRollout, ppoUpdate, ValueCritic } from './ppo';
+
+// Re-exported: the PPO pieces used to live here.
+export { ppoReturns, ppoTokenWeights } from './ppo';
 
 export const p3oSchema = z
   .object({
     task: z.enum(['sentiment']).default('sentiment').describe('sentiment: Brown prefixes, AFINN-165 reward per token'),
     ...lmFields,
-    prompts: z.number().int().min(2).max(4096).default(96).describe('Prompts per iteration (2 continuations each; Brown train split)'),
-    batch: z.number().int().min(2).max(256).default(32).describe('Sequences per training step'),
-    iterations: z.number().int().min(1).max(1000).default(4).describe('Rollout/update iterations for each method'),
-    epochs: z.number().int().min(1).max(20).default(2).describe('Passes over each iteration’s rollouts'),
+    prompts: z.number().int().min(2).max(4096).default(64).describe('Training prompt pool (Brown train split); 2 continuations of each per iteration, for both methods'),
+    batch: z.number().int().min(2).max(256).default(32).describe('Sequences per training step (P3O: batch/2 pairs)'),
+    iterations: z.number().int().min(1).max(1000).default(6).describe('Rollout/update iterations for each method (an evaluation after each)'),
+    epochs: z.number().int().min(1).max(20).default(2).describe('Passes over each iteration’s rollouts (trlx P3O 2; TRL PPO 4; one value for both)'),
     klCoef: z.number().min(0).max(10).default(0.01).describe('KL coefficient folded into the reward (both methods; trlx P3O default 0.01)'),
     clip: z.number().positive().max(5).default(0.2).describe('PPO ratio clip ε / P3O log-ratio-gap clip ε'),
     ratioClip: z.number().min(1).max(1000).default(10).describe('P3O pair importance-weight clip C: c ∈ [1/C, C]'),
-    baselineRate: z.number().positive().max(1).default(0.5).describe('PPO per-prompt baseline update rate'),
-    dropTies: z.boolean().default(true).describe('Leave prompts whose two rewards tie out of the update, in both methods (no preference signal; the LOOP/DAPO-style filter of zero-advantage groups)'),
-    rewardShift: z.number().min(0).max(1000).default(0).describe('Add δ(x) ~ U(−s, s) per prompt to the reward (invariance probe; 0 = off)'),
+    ...ppoFields,
+    dropTies: z.boolean().default(true).describe('P3O: leave pairs whose two rewards tie out of its update (no preference signal). PPO always uses every rollout'),
+    rewardShift: z
+      .number()
+      .min(0)
+      .max(1000)
+      .default(10)
+      .describe('Per-prompt reward offset δ(x) ~ U(−s, s) (spec §7.1: s = 10) added to the training reward, as a Bradley–Terry reward model presents it (identified only up to δ(x)); 0 = the raw lexicon reward. Evaluation is always unshifted'),
+    unshiftedArms: z
+      .enum(['none', 'ppo', 'both'])
+      .default('ppo')
+      .describe('Also train on the unshifted reward (δ = 0): PPO only (P3O’s updates do not depend on δ), both, or none'),
   })
   .strict();
 export type P3oConfig = z.infer<typeof p3oSchema>;
@@ -50,8 +65,8 @@ export interface RolloutPair {
   old: [number[], number[]];
 }
 
-/** P3O joint-clip per-token weights of one pair (y1 tokens, y2 tokens) and whether the clip fired. */
-export function p3oPairWeights(p: RolloutPair, klCoef: number, eps: number, C: number): { w: [number[], number[]]; clipped: boolean; q: number; c: number } {
+/** P3O joint-clip per-token weights of one pair (y1 tokens, y2 tokens), whether the clip fired, and the pair loss. */
+export function p3oPairWeights(p: RolloutPair, klCoef: number, eps: number, C: number): { w: [number[], number[]]; clipped: boolean; q: number; c: number; delta: number; loss: number } {
   const lr = [0, 1].map((i) => sum(p.lp[i]) - sum(p.ref[i]));
   const lrOld = [0, 1].map((i) => sum(p.old[i]) - sum(p.ref[i]));
   const q = p.r[0] - p.r[1] - klCoef * (lr[0] - lr[1]);
@@ -59,71 +74,140 @@ export function p3oPairWeights(p: RolloutPair, klCoef: number, eps: number, C: n
   const delta = lr[0] - lr[1];
   const deltaOld = lrOld[0] - lrOld[1];
   const clipped = (q > 0 && delta > deltaOld + eps) || (q < 0 && delta < deltaOld - eps);
+  const loss = Math.max(-q * c * delta, -q * c * Math.min(deltaOld + eps, Math.max(deltaOld - eps, delta))) / 2;
   const g = clipped ? 0 : (q * c) / 2;
-  return { w: [p.lp[0].map(() => g), p.lp[1].map(() => -g)], clipped, q, c };
+  return { w: [p.lp[0].map(() => g), p.lp[1].map(() => -g)], clipped, q, c, delta, loss };
 }
 
-/** PPO per-token returns G_t = Σ_{s≥t} r_s with r_s = −kl_coef(ℓ^old_s − ℓ^ref_s) + score·1[s = T]. */
-export function ppoReturns(score: number, old: number[], ref: number[], klCoef: number): number[] {
-  const T = old.length;
-  const G = new Array<number>(T);
-  let acc = 0;
-  for (let t = T - 1; t >= 0; t--) {
-    acc += -klCoef * (old[t] - ref[t]) + (t === T - 1 ? score : 0);
-    G[t] = acc;
-  }
-  return G;
+export interface P3oOptions {
+  epochs: number;
+  /** Pairs per minibatch. */
+  pairs: number;
+  lr: number;
+  klCoef: number;
+  clip: number;
+  ratioClip: number;
+  dropTies: boolean;
 }
 
-/** Clipped-surrogate weights w_t = A_t ρ_t while the unclipped branch is active (spec §0.3 table). */
-export function ppoTokenWeights(adv: number[], lp: number[], old: number[], eps: number): { w: number[]; clipped: number } {
-  let clipped = 0;
-  const w = adv.map((a, t) => {
-    const rho = Math.exp(lp[t] - old[t]);
-    if ((a > 0 && rho > 1 + eps) || (a < 0 && rho < 1 - eps)) {
-      clipped++;
-      return 0;
+/** One P3O iteration over pairs (2i, 2i+1) of `rolls`: `epochs` passes of shuffled pair minibatches. */
+export async function p3oUpdate(trainer: PolicyTrainer, rolls: PpoRollout[], o: P3oOptions, rng: Rng, onStep: (m: Record<string, number>) => void): Promise<{ pairsUsed: number }> {
+  const pairs = Array.from({ length: rolls.length >> 1 }, (_, i) => i).filter((i) => !o.dropTies || rolls[2 * i].score !== rolls[2 * i + 1].score);
+  for (let e = 0; e < o.epochs; e++) {
+    const order = rng.shuffle(pairs);
+    for (let k = 0; k < order.length; k += o.pairs) {
+      const idx = order.slice(k, k + o.pairs).flatMap((i) => [2 * i, 2 * i + 1]);
+      const seqs = idx.map((i) => rolls[i].seq);
+      const lp = await trainer.logProbs(seqs);
+      const weights: number[][] = [];
+      const st = { clipped: 0, loss: 0, q: [] as number[], c: [] as number[], gap: [] as number[], diff: [] as number[] };
+      for (let j = 0; j < idx.length; j += 2) {
+        const [a, b] = [rolls[idx[j]], rolls[idx[j + 1]]];
+        const r = p3oPairWeights({ r: [a.score, b.score], lp: [lp[j], lp[j + 1]], ref: [a.ref, b.ref], old: [a.old, b.old] }, o.klCoef, o.clip, o.ratioClip);
+        weights.push(r.w[0], r.w[1]);
+        st.clipped += r.clipped ? 1 : 0;
+        st.loss += r.loss;
+        st.q.push(r.q);
+        st.c.push(r.c);
+        st.gap.push(r.delta);
+        st.diff.push(a.score - b.score);
+      }
+      const n = st.q.length;
+      await trainer.step(seqs, weights, n, o.lr);
+      const sd = (a: number[]) => Math.sqrt(mean(a.map((x) => (x - mean(a)) ** 2)));
+      onStep({
+        'loss/policy_avg': st.loss / n,
+        'policy/clipfrac_avg': st.clipped / n,
+        policy_clipfrac: st.clipped / n,
+        reward_diff_mean: mean(st.diff),
+        reward_diff_abs: mean(st.diff.map(Math.abs)),
+        reward_diff_std: sd(st.diff),
+        q_diff_mean: mean(st.q),
+        q_diff_std: sd(st.q),
+        ratio_mean: mean(st.c),
+        ratio_min: Math.min(...st.c),
+        ratio_max: Math.max(...st.c),
+        logratio_gap_mean: mean(st.gap),
+        'objective/scores': mean(idx.map((i) => rolls[i].score)),
+        'objective/kl': mean(idx.map((i) => sum(rolls[i].old) - sum(rolls[i].ref))),
+      });
     }
-    return a * rho;
-  });
-  return { w, clipped };
+  }
+  return { pairsUsed: pairs.length };
 }
 
-interface Rollout {
-  prompt: number; // index in the prompt pool
-  y: Completion;
-  score: number;
-  old: number[];
-  ref: number[];
+// ---------------------------------------------------------------- the reward–KL frontier
+
+/**
+ * KL at which a checkpoint curve (points in training order, starting at the initial policy) first
+ * reaches `target` reward, linearly interpolated between the two checkpoints around the crossing;
+ * Infinity if it never does.
+ */
+export function klAtReward(reward: number[], kl: number[], target: number): number {
+  if (reward.length !== kl.length) throw new Error(`klAtReward: ${reward.length} rewards but ${kl.length} KL values`);
+  for (let i = 0; i < reward.length; i++) {
+    if (reward[i] < target) continue;
+    if (i === 0) return kl[0];
+    const f = (target - reward[i - 1]) / (reward[i] - reward[i - 1]);
+    return kl[i - 1] + f * (kl[i] - kl[i - 1]);
+  }
+  return Infinity;
 }
+
+/** Reward of a checkpoint curve at KL `k`: linear between checkpoints sorted by KL (k within the curve's KL range). */
+export function rewardAtKl(reward: number[], kl: number[], k: number): number {
+  const pts = reward.map((r, i) => ({ r, k: kl[i] })).sort((a, b) => a.k - b.k);
+  if (k < pts[0].k || k > pts[pts.length - 1].k) return NaN;
+  for (let i = 1; i < pts.length; i++) {
+    if (k > pts[i].k) continue;
+    const span = pts[i].k - pts[i - 1].k;
+    return span > 0 ? pts[i - 1].r + ((k - pts[i - 1].k) / span) * (pts[i].r - pts[i - 1].r) : Math.max(pts[i - 1].r, pts[i].r);
+  }
+  return pts[0].r;
+}
+
+/**
+ * Mean vertical gap between two reward–KL curves (a minus b) over their overlapping KL range,
+ * taken at every checkpoint of either curve after the shared starting point; NaN without overlap.
+ */
+export function frontierGap(a: { reward: number[]; kl: number[] }, b: { reward: number[]; kl: number[] }): { gap: number; points: number; overlap: number } {
+  const overlap = Math.min(Math.max(...a.kl), Math.max(...b.kl));
+  const ks = [...a.kl.slice(1), ...b.kl.slice(1)].filter((k) => k <= overlap && k > 0);
+  const gaps = ks.map((k) => rewardAtKl(a.reward, a.kl, k) - rewardAtKl(b.reward, b.kl, k)).filter((g) => Number.isFinite(g));
+  return { gap: gaps.length ? mean(gaps) : NaN, points: gaps.length, overlap };
+}
+
+// ---------------------------------------------------------------- one arm: rollouts, update, checkpoint, evaluation
+
+type ArmName = 'p3o' | 'ppo' | 'p3o_unshifted' | 'ppo_unshifted';
 
 export interface PgArmResult {
   evalReward: number[];
   evalWinRate: number[];
   kl: number[];
   refReward: number;
-  secondsPerIteration: number;
+  /** Rollout + update seconds per iteration (evaluation and checkpoint writing excluded). */
+  secondsPerUpdate: number;
 }
 
-async function runArm(
-  method: 'p3o' | 'ppo',
-  ctx: RunContext<unknown>,
-  c: P3oConfig,
-  s: Awaited<ReturnType<typeof setupLmRun>>,
-  step: { value: number },
-): Promise<PgArmResult> {
+async function runArm(arm: ArmName, ctx: RunContext<unknown>, c: P3oConfig, s: Awaited<ReturnType<typeof setupLmRun>>, step: { value: number }): Promise<PgArmResult> {
+  const method = arm.startsWith('p3o') ? 'p3o' : 'ppo';
+  const shifted = !arm.endsWith('_unshifted');
   const { trainer, model } = s;
   const initial = copyWeights(model.weights);
   trainer.setWeights(initial);
   const poolText = brownPrompts('train', c.prompts, pickRng(ctx.seed, 11), { prefixWords: c.promptWords });
   const pool = encodePrompts(s.refLm.tokenizer, poolText, c.maxPromptTokens);
   const shiftRng = pickRng(ctx.seed, 13);
-  const shift = pool.map(() => (c.rewardShift ? (2 * shiftRng.uniform() - 1) * c.rewardShift : 0));
-  const baseline = new Array<number>(pool.length).fill(NaN);
-  const res: PgArmResult = { evalReward: [], evalWinRate: [], kl: [], refReward: NaN, secondsPerIteration: NaN };
-  const p = `${method}/`;
+  const shift = pool.map(() => (2 * shiftRng.uniform() - 1) * c.rewardShift);
+  const critic =
+    method === 'ppo'
+      ? await ValueCritic.create({ model, batch: trainer.batch, ctx: trainer.ctx, padId: trainer.padId, valueClip: c.valueClip, vfCoef: c.vfCoef, maxGradNorm: c.maxGradNorm, threads: ctx.threads })
+      : null;
+  const res: PgArmResult = { evalReward: [], evalWinRate: [], kl: [], refReward: NaN, secondsPerUpdate: NaN };
+  const p = `${arm}/`;
   const evalOne = async (w: Weights, it: number) => {
-    const lm = await samplerFor(join(ctx.artifactsDir, 'tmp', `${method}-eval`), model, w, ctx.threads);
+    const lm = await samplerFor(join(ctx.artifactsDir, 'tmp', `${arm}-eval`), model, w, ctx.threads);
     const ev = await evaluatePolicy(trainer, lm, w, initial, s.evalPrompts, completionReward, { maxNewTokens: c.maxNewTokens, seed: ctx.seed * 31 + 5, refSamples: s.refEvalSamples });
     await lm.dispose();
     res.evalReward.push(ev.reward);
@@ -133,94 +217,72 @@ async function runArm(
     ctx.log(step.value, { [`${p}eval/reward`]: ev.reward, [`${p}eval/win_rate`]: ev.winRate, [`${p}objective/kl`]: ev.kl, [`${p}eval/distinct_2`]: ev.distinct2, [`${p}iteration`]: it, 'eval/ref_reward': ev.refReward });
   };
   let first = 1;
-  const resumed = c.resumeFrom ? lastRoundDir(c.resumeFrom, method, 'iteration') : null;
+  const resumed = c.resumeFrom ? lastRoundDir(c.resumeFrom, arm, 'iteration') : null;
   if (resumed) {
-    // θ comes back from the checkpoint; PPO's per-prompt baseline restarts empty (it is not saved).
+    // θ (and PPO's critic) come back from the checkpoint; optimizer moments restart from zero.
     trainer.setWeights(readCheckpointWeights(resumed.dir));
+    const criticFile = join(resumed.dir, 'critic.safetensors');
+    if (critic) {
+      if (!existsSync(criticFile)) throw new Error(`resumeFrom: ${criticFile} not found (PPO checkpoints carry the value model)`);
+      critic.load(criticFile);
+    }
     first = resumed.round + 1;
-    ctx.info(`${method}: resumed from ${resumed.dir} after iteration ${resumed.round}`);
+    ctx.info(`${arm}: resumed from ${resumed.dir} after iteration ${resumed.round}`);
   } else await evalOne(initial, 0);
-  const t0 = Date.now();
+  let updateSeconds = 0;
   for (let it = first; it <= c.iterations; it++) {
     ctx.throwIfCancelled();
-    const sampler = await samplerFor(join(ctx.artifactsDir, 'tmp', `${method}-sampler`), model, trainer.weights(), ctx.threads);
-    const rep = pool.flatMap((x) => [x, x]);
-    const ys = await sampleCompletions(sampler, rep, { maxNewTokens: c.maxNewTokens, temperature: c.temperature, seed: ctx.seed * 131 + it });
+    const t0 = Date.now();
+    const sampler = await samplerFor(join(ctx.artifactsDir, 'tmp', `${arm}-sampler`), model, trainer.weights(), ctx.threads);
+    const ys: Completion[] = await sampleCompletions(
+      sampler,
+      pool.flatMap((x) => [x, x]),
+      { maxNewTokens: c.maxNewTokens, temperature: c.temperature, seed: ctx.seed * 131 + it },
+    );
     await sampler.dispose();
     const old = await trainer.logProbs(ys); // π_old = θ at rollout time
     const ref = await trainer.logProbs(ys, initial);
-    const rolls: Rollout[] = ys.map((y, i) => ({ prompt: i >> 1, y, score: completionReward(y) + shift[i >> 1], old: old[i], ref: ref[i] }));
+    const rolls: PpoRollout[] = ys.map((y, i) => ({ seq: y, score: completionReward(y) + (shifted ? shift[i >> 1] : 0), old: old[i], ref: ref[i] }));
+    const logStep = (m: Record<string, number>) => {
+      step.value++;
+      ctx.log(step.value, Object.fromEntries(Object.entries(m).map(([k, v]) => [p + k, v])));
+    };
+    const rng = pickRng(ctx.seed, 2000 + it);
+    if (method === 'p3o') {
+      const r = await p3oUpdate(trainer, rolls, { epochs: c.epochs, pairs: Math.max(1, trainer.batch >> 1), lr: c.lr, klCoef: c.klCoef, clip: c.clip, ratioClip: c.ratioClip, dropTies: c.dropTies }, rng, logStep);
+      ctx.log(step.value, { [`${p}informative_prompts`]: r.pairsUsed });
+    } else {
+      const r = await ppoUpdate(trainer, critic!, rolls, { epochs: c.epochs, batch: trainer.batch, lr: c.lr, clip: c.clip, klCoef: c.klCoef, gaeLambda: c.gaeLambda, vfCoef: c.vfCoef }, rng, logStep);
+      ctx.log(step.value, { [`${p}objective/non_score_reward`]: r.nonScoreReward, [`${p}objective/rlhf_reward`]: mean(rolls.map((x) => x.score)) + r.nonScoreReward, [`${p}val/value_mean`]: r.valueMean });
+    }
+    updateSeconds += (Date.now() - t0) / 1000;
     for (let i = 0; i < Math.min(8, pool.length); i++) {
       const [a, b] = [rolls[2 * i], rolls[2 * i + 1]];
       const [ch, rj] = a.score >= b.score ? [a, b] : [b, a];
-      ctx.sample({ arm: method, iteration: it, prompt: poolText[i], chosen: ch.y.text, rejected: rj.y.text, reward_chosen: ch.score, reward_rejected: rj.score, logp_chosen: sum(ch.old), logp_rejected: sum(rj.old) });
-    }
-    // PPO: advantages from the per-prompt baseline, whitened over the batch (computed once per iteration)
-    let adv: number[][] = [];
-    if (method === 'ppo') {
-      const G = rolls.map((r) => ppoReturns(r.score, r.old, r.ref, c.klCoef));
-      adv = G.map((g, i) => {
-        const b = baseline[rolls[i].prompt];
-        return g.map((x) => x - (Number.isNaN(b) ? 0 : b));
-      });
-      const flat = adv.flat();
-      const mu = mean(flat);
-      const sd = Math.sqrt(mean(flat.map((x) => (x - mu) ** 2))) || 1;
-      adv = adv.map((a) => a.map((x) => (x - mu) / sd));
-      const byPrompt = new Map<number, number[]>();
-      G.forEach((g, i) => byPrompt.set(rolls[i].prompt, [...(byPrompt.get(rolls[i].prompt) ?? []), g[0]]));
-      for (const [k, v] of byPrompt) baseline[k] = Number.isNaN(baseline[k]) ? mean(v) : (1 - c.baselineRate) * baseline[k] + c.baselineRate * mean(v);
-    }
-    const rng = pickRng(ctx.seed, 2000 + it);
-    const pairsPerStep = Math.max(1, Math.floor(trainer.batch / 2));
-    const used = pool.map((_, i) => i).filter((i) => !c.dropTies || rolls[2 * i].score !== rolls[2 * i + 1].score);
-    ctx.log(step.value, { [`${p}informative_prompts`]: used.length });
-    for (let e = 0; e < c.epochs; e++) {
-      const order = rng.shuffle(used);
-      for (let k = 0; k < order.length; k += pairsPerStep) {
-        const idx = order.slice(k, k + pairsPerStep).flatMap((i) => [2 * i, 2 * i + 1]);
-        const seqs = idx.map((i) => rolls[i].y);
-        const lp = await trainer.logProbs(seqs);
-        const weights: number[][] = [];
-        let clipped = 0;
-        let units = 0;
-        let norm: number;
-        if (method === 'p3o') {
-          for (let j = 0; j < idx.length; j += 2) {
-            const a = rolls[idx[j]];
-            const b = rolls[idx[j + 1]];
-            const r = p3oPairWeights({ r: [a.score, b.score], lp: [lp[j], lp[j + 1]], ref: [a.ref, b.ref], old: [a.old, b.old] }, c.klCoef, c.clip, c.ratioClip);
-            weights.push(r.w[0], r.w[1]);
-            clipped += r.clipped ? 1 : 0;
-            units++;
-          }
-          norm = units;
-        } else {
-          idx.forEach((i, j) => {
-            const r = ppoTokenWeights(adv[i], lp[j], rolls[i].old, c.clip);
-            weights.push(r.w);
-            clipped += r.clipped;
-            units += r.w.length;
-          });
-          norm = Math.max(1, units);
-        }
-        const r = await trainer.step(seqs, weights, norm, c.lr);
-        step.value++;
-        ctx.log(step.value, { [`${p}loss/policy_avg`]: r.loss, [`${p}policy/clipfrac_avg`]: clipped / Math.max(1, units), [`${p}objective/scores`]: mean(idx.map((i) => rolls[i].score)), [`${p}objective/kl`]: mean(idx.map((i) => sum(rolls[i].old) - sum(rolls[i].ref))) });
-      }
+      ctx.sample({ arm, iteration: it, prompt: poolText[i], chosen: (ch.seq as Completion).text, rejected: (rj.seq as Completion).text, reward_chosen: ch.score, reward_rejected: rj.score, logp_chosen: sum(ch.old), logp_rejected: sum(rj.old) });
     }
     const w = trainer.weights();
-    writeCheckpoint(join(ctx.artifactsDir, 'checkpoints', method, `iteration-${it}`), model, w, { iteration: it, method });
+    const dir = join(ctx.artifactsDir, 'checkpoints', arm, `iteration-${it}`);
+    writeCheckpoint(dir, model, w, { iteration: it, method: arm });
+    critic?.save(join(dir, 'critic.safetensors'));
     await evalOne(w, it);
     ctx.progress(it, c.iterations, { metric: `${p}eval/reward`, value: res.evalReward[res.evalReward.length - 1] });
   }
-  res.secondsPerIteration = (Date.now() - t0) / 1000 / Math.max(1, c.iterations - first + 1);
+  res.secondsPerUpdate = updateSeconds / Math.max(1, c.iterations - first + 1);
   return res;
+}
+
+/** Which arms a config trains, in order. */
+export function armsOf(c: P3oConfig): ArmName[] {
+  const arms: ArmName[] = ['p3o', 'ppo'];
+  if (c.rewardShift > 0 && c.unshiftedArms === 'both') arms.push('p3o_unshifted');
+  if (c.rewardShift > 0 && c.unshiftedArms !== 'none') arms.push('ppo_unshifted');
+  return arms;
 }
 
 export const p3oExperiment = defineExperiment({
   id: 'p3o',
-  title: 'P3O (pairwise PPO, joint clip) vs PPO on the sentiment task',
+  title: 'P3O (pairwise PPO, joint clip) vs PPO with a value model on the sentiment task',
   paper: 'Pairwise Proximal Policy Optimization (P3O)',
   kind: 'alignment',
   tasks: ['sentiment'],
@@ -230,54 +292,79 @@ export const p3oExperiment = defineExperiment({
     const c = ctx.config;
     const s = await setupLmRun(ctx, c);
     const step = { value: 0 };
-    const p3o = await runArm('p3o', ctx, c, s, step);
-    const ppo = await runArm('ppo', ctx, c, s, step);
+    const out: Partial<Record<ArmName, PgArmResult>> = {};
+    for (const arm of armsOf(c)) out[arm] = await runArm(arm, ctx, c, s, step);
     await s.refLm.dispose();
     removeScratch(ctx.artifactsDir);
-    const last = (a: number[]) => a[a.length - 1];
-    // P3O's lowest KL among iterations that reach PPO's final reward
-    const reach = p3o.evalReward.map((r, i) => ({ r, kl: p3o.kl[i] })).filter((x, i) => i > 0 && x.r >= last(ppo.evalReward));
-    const summary = {
-      p3o_reward: last(p3o.evalReward),
-      ppo_reward: last(ppo.evalReward),
-      ref_reward: p3o.refReward,
-      p3o_kl: last(p3o.kl),
-      ppo_kl: last(ppo.kl),
-      p3o_win_rate: last(p3o.evalWinRate),
-      ppo_win_rate: last(ppo.evalWinRate),
-      p3o_kl_at_ppo_reward: reach.length ? Math.min(...reach.map((x) => x.kl)) : Infinity,
-      p3o_seconds_per_iteration: p3o.secondsPerIteration,
-      ppo_seconds_per_iteration: ppo.secondsPerIteration,
+    const summary: Record<string, number> = { ref_reward: out.p3o!.refReward, reward_shift: c.rewardShift };
+    const curves: Record<string, number[]> = {};
+    for (const [arm, r] of Object.entries(out) as [ArmName, PgArmResult][]) {
+      summary[`${arm}_reward`] = r.evalReward[r.evalReward.length - 1];
+      summary[`${arm}_kl`] = r.kl[r.kl.length - 1];
+      summary[`${arm}_win_rate`] = r.evalWinRate[r.evalWinRate.length - 1];
+      summary[`${arm}_seconds_per_update`] = r.secondsPerUpdate;
+      curves[`${arm}_reward_curve`] = r.evalReward;
+      curves[`${arm}_kl_curve`] = r.kl;
+    }
+    // Frontier: KL at which each method first reaches PPO's final held-out reward (interpolated).
+    const frontier = (p3o: PgArmResult, ppo: PgArmResult, tag: string) => {
+      const target = ppo.evalReward[ppo.evalReward.length - 1];
+      summary[`p3o_kl_at_ppo_reward${tag}`] = klAtReward(p3o.evalReward, p3o.kl, target);
+      summary[`ppo_kl_at_ppo_reward${tag}`] = klAtReward(ppo.evalReward, ppo.kl, target);
+      const g = frontierGap({ reward: p3o.evalReward, kl: p3o.kl }, { reward: ppo.evalReward, kl: ppo.kl });
+      summary[`frontier_gap${tag}`] = g.gap;
+      summary[`frontier_overlap_kl${tag}`] = g.overlap;
     };
-    ctx.artifact('summary.json', { ...summary, p3o_curve: p3o.evalReward, ppo_curve: ppo.evalReward, p3o_kl_curve: p3o.kl, ppo_kl_curve: ppo.kl });
+    frontier(out.p3o!, out.ppo!, '');
+    if (out.ppo_unshifted) frontier(out.p3o_unshifted ?? out.p3o!, out.ppo_unshifted, '_unshifted');
+    if (out.p3o_unshifted) {
+      // P3O's updates do not depend on δ(x): the two runs differ only by float rounding of r1 − r2
+      const d = (a: number[], b: number[]) => Math.max(...a.map((x, i) => Math.abs(x - b[i])));
+      summary.p3o_shift_max_reward_diff = d(out.p3o!.evalReward, out.p3o_unshifted.evalReward);
+      summary.p3o_shift_max_kl_diff = d(out.p3o!.kl, out.p3o_unshifted.kl);
+    }
+    ctx.artifact('summary.json', { ...summary, ...curves });
     ctx.info(`P3O reward ${summary.p3o_reward.toFixed(4)} (KL ${summary.p3o_kl.toFixed(2)}) vs PPO ${summary.ppo_reward.toFixed(4)} (KL ${summary.ppo_kl.toFixed(2)}); reference ${summary.ref_reward.toFixed(4)}`);
     return summary;
   },
   claim: {
-    statement: 'P3O reaches PPO’s held-out reward at lower KL to the reference (both above the reference, KL within the configured limit); its updates are invariant to a per-prompt reward shift (unit-tested).',
+    statement:
+      'On the reward as a Bradley–Terry model presents it (task reward + per-prompt offset δ(x) ~ U(−10, 10), spec §7.1), P3O’s held-out reward–KL curve lies above PPO’s (with a value model) over their overlapping KL range; both methods raise the held-out reward over the reference on the raw reward (P3O’s updates do not depend on δ; PPO checked on the unshifted reward) with KL within the configured limit; P3O’s updates are invariant to δ(x) (unit-tested). The P3O-vs-PPO comparison on the unshifted reward is measured and reported alongside.',
     async fast({ seed }) {
       return p3oClaim(seed, fastP3oConfig());
     },
     async full({ seeds }) {
       const rows = [];
-      for (const seed of seeds) rows.push(await p3oClaim(seed, p3oSchema.parse({ iterations: 6, prompts: 128, evalPrompts: 64, maxNewTokens: 8, lr: 1e-3, batch: 32 })));
+      for (const seed of seeds) rows.push(await p3oClaim(seed, fullP3oConfig()));
       return { pass: rows.every((r) => r.pass), measured: Object.fromEntries(rows.flatMap((r, i) => Object.entries(r.measured).map(([k, v]) => [`seed${seeds[i]}/${k}`, v]))), summary: rows.map((r) => r.summary).join('; ') };
     },
   },
 });
 
 export function fastP3oConfig(): P3oConfig {
-  return p3oSchema.parse({ iterations: 4, prompts: 96, evalPrompts: 32, maxNewTokens: 8, lr: 1e-3, batch: 32 });
+  return p3oSchema.parse({ iterations: 3, prompts: 64, evalPrompts: 64, maxNewTokens: 8, lr: 1e-3, batch: 32, rewardShift: 10, unshiftedArms: 'ppo' });
+}
+
+export function fullP3oConfig(): P3oConfig {
+  return p3oSchema.parse({ iterations: 6, prompts: 96, evalPrompts: 96, maxNewTokens: 8, lr: 1e-3, batch: 32, rewardShift: 10, unshiftedArms: 'both' });
 }
 
 async function p3oClaim(seed: number, config: P3oConfig) {
   const { runInProcess } = await import('../runs/context');
   const { summary } = await runInProcess(p3oExperiment, { config, seed });
   const s = summary as Record<string, number>;
-  const pass = s.p3o_reward > s.ref_reward && s.ppo_reward > s.ref_reward && s.p3o_kl_at_ppo_reward < s.ppo_kl && s.p3o_kl <= config.klLimit && s.ppo_kl <= config.klLimit;
+  const ppoRaw = 'ppo_unshifted_reward' in s ? 'ppo_unshifted' : 'ppo';
+  const kls = Object.keys(s).filter((k) => /^(p3o|ppo)(_unshifted)?_kl$/.test(k));
+  const pass = s.frontier_gap > 0 && s.p3o_reward > s.ref_reward && s[`${ppoRaw}_reward`] > s.ref_reward && kls.every((k) => s[k] <= config.klLimit);
+  const f = (x: number, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : 'never');
+  const arm = (a: string) => `${a} ${f(s[`${a}_reward`], 4)} at KL ${f(s[`${a}_kl`])}`;
+  const compare = (tag: string) =>
+    `frontier gap P3O − PPO ${f(s[`frontier_gap${tag}`], 4)} over KL ≤ ${f(s[`frontier_overlap_kl${tag}`])}; KL to reach PPO's final reward: P3O ${f(s[`p3o_kl_at_ppo_reward${tag}`])} vs PPO ${f(s[`ppo_kl_at_ppo_reward${tag}`])}`;
+  const unshifted = 'ppo_unshifted_reward' in s ? `; unshifted: ${arm('p3o_unshifted_reward' in s ? 'p3o_unshifted' : 'p3o')} vs ${arm('ppo_unshifted')}, ${compare('_unshifted')}` : '';
+  const invariance = 'p3o_shift_max_reward_diff' in s ? `; P3O shifted vs unshifted runs differ by ≤ ${f(s.p3o_shift_max_reward_diff, 4)} reward, ≤ ${f(s.p3o_shift_max_kl_diff, 3)} KL` : '';
   return {
     pass,
-    measured: { ...s, p3o_kl_at_ppo_reward: Number.isFinite(s.p3o_kl_at_ppo_reward) ? s.p3o_kl_at_ppo_reward : 'never', kl_limit: config.klLimit },
-    summary: `seed ${seed}: P3O ${s.p3o_reward.toFixed(4)} (KL ${s.p3o_kl.toFixed(2)}; KL ${Number(s.p3o_kl_at_ppo_reward).toFixed(2)} where it first matches PPO) vs PPO ${s.ppo_reward.toFixed(4)} (KL ${s.ppo_kl.toFixed(2)}), reference ${s.ref_reward.toFixed(4)}; ${s.p3o_seconds_per_iteration.toFixed(1)} s/iteration`,
+    measured: Object.fromEntries(Object.entries(s).map(([k, v]) => [k, Number.isFinite(v) ? v : 'never'])),
+    summary: `seed ${seed}, δ(x) ~ U(±${config.rewardShift}): ${arm('p3o')} vs ${arm('ppo')}, ${compare('')}; reference ${f(s.ref_reward, 4)}${unshifted}${invariance}; ${f(s.p3o_seconds_per_update, 1)} / ${f(s.ppo_seconds_per_update, 1)} s per update (P3O / PPO)`,
   };
 }
