@@ -61,21 +61,21 @@ test('Adam refinement (power 1): constant norms give linear decay, otherwise η_
   assert.ok(p1.indexOf(1) < p2.indexOf(1), `peaks ${p1.indexOf(1)} vs ${p2.indexOf(1)}`);
 });
 
-test('peak-lr tuning extends the grid off its edges until the best lr is interior', () => {
+test('peak-lr tuning extends the grid off its edges until the best lr is interior', async () => {
   const calls: number[] = [];
   const f = (lr: number) => (calls.push(lr), (Math.log2(lr) - 4) ** 2); // best at 16
-  const up = tunePeakLr(f, [1, 2, 4], 6);
+  const up = await tunePeakLr(f, [1, 2, 4], 6);
   assert.equal(up.bestLr, 16);
   assert.deepEqual(up.lrs, [1, 2, 4, 8, 16, 32]);
   assert.equal(up.atEdge, false);
   assert.equal(calls.length, 6);
-  const down = tunePeakLr((lr) => (Math.log2(lr) + 3) ** 2, [1, 2, 4], 6); // best at 1/8
+  const down = await tunePeakLr((lr) => (Math.log2(lr) + 3) ** 2, [1, 2, 4], 6); // best at 1/8
   assert.equal(down.bestLr, 0.125);
   assert.deepEqual(down.lrs, [0.0625, 0.125, 0.25, 0.5, 1, 2, 4]);
-  const capped = tunePeakLr(f, [1, 2], 1);
+  const capped = await tunePeakLr(f, [1, 2], 1);
   assert.equal(capped.bestLr, 4);
   assert.equal(capped.atEdge, true);
-  assert.equal(tunePeakLr(f, [8, 16, 32], 6).lrs.length, 3);
+  assert.equal((await tunePeakLr(f, [8, 16, 32], 6)).lrs.length, 3);
 });
 
 test('logistic F* by Newton is below what long gradient descent reaches and within 1e-9 of it; separable data are rejected', () => {
@@ -111,6 +111,20 @@ test('named schedules: cosine and linear start at the base lr and decay', () => 
   assert.deepEqual([...namedSchedule('constant', 3, 0.1)], [0.1, 0.1, 0.1]);
 });
 
+test('named schedules with warm-up ramp linearly to the base lr, then decay over the remaining steps', () => {
+  const lin = namedSchedule('linear', 50, 2, 10);
+  assert.equal(lin[0], 0.2);
+  assert.equal(lin[9], 2);
+  assert.equal(lin[10], 2);
+  assert.ok(Math.abs(lin[49] - 2 / 40) < 1e-12);
+  const cos = namedSchedule('cosine', 50, 2, 10);
+  assert.equal(cos[4], 1);
+  assert.equal(cos[10], 2);
+  assert.ok(Math.abs(cos[30] - 1) < 1e-12);
+  assert.deepEqual([...namedSchedule('constant', 4, 1, 2)], [0.5, 1, 1, 1]);
+  assert.throws(() => namedSchedule('linear', 5, 1, 5), /warmup 5 must be in \[0, T = 5\)/);
+});
+
 test('logistic and MLP gradients match finite differences', () => {
   const lds = noisyLinearData(new Rng(1), 20, 4, 0.1);
   const lp = logisticProblem(lds);
@@ -139,7 +153,7 @@ test('experiment on .npy data logs every schedule per model and writes the sched
   const ds = noisyLinearData(new Rng(7), 120, 4, 0.1);
   writeNpy(join(dir, 'X.npy'), ds.X, [120, 4]);
   writeNpy(join(dir, 'y.npy'), Float64Array.from(ds.y, (v) => (v > 0 ? 1 : 0)));
-  const run = await runForTest(lrRefine, { dataX: join(dir, 'X.npy'), dataY: join(dir, 'y.npy'), steps: 60, sgdLrs: [0.3, 1], adamLrs: [0.01, 0.03], maxGridExtensions: 1, seeds: 1, hidden: 4 });
+  const run = await runForTest(lrRefine, { dataX: join(dir, 'X.npy'), dataY: join(dir, 'y.npy'), steps: 60, sgdLrs: [0.3, 1], adamLrs: [0.01, 0.03], maxGridExtensions: 1, seeds: 1, hidden: 4, lm: false });
   const names = metricNames(run);
   for (const m of ['logistic-sgd', 'logistic-adam', 'mlp-sgd', 'mlp-adam']) for (const s of ['constant', 'cosine', 'linear', 'refined']) assert.ok(names.has(`${m}/${s}/final_loss`), `${m}/${s}`);
   assert.deepEqual(readNpy(run.artifacts.get('mlp-adam_schedules.npy')!).shape, [5, 60]);
