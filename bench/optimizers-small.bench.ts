@@ -17,7 +17,11 @@ function ratios(id: string, m: Record<string, number | string | boolean>): Recor
     case 'last-iterate-sgd':
       return Object.fromEntries(pick(/_last_slope_mean$/).map((k) => [k.replace('_mean', ''), n(k)]));
     case 'wgsef':
-      return { test_mse_wgsef_over_group_lasso: n('squared_wgsef_median') / n('squared_group_lasso_median'), accuracy_wgsef_minus_group_lasso: n('logistic_wgsef_median') - n('logistic_group_lasso_median') };
+      return {
+        test_mse_wgsef_over_group_lasso: n('squared_wgsef_median') / n('squared_group_lasso_median'),
+        accuracy_wgsef_minus_group_lasso: n('logistic_wgsef_median') - n('logistic_group_lasso_median'),
+        ...Object.fromEntries(pick(/^mlp_k\d+_wgsef_accuracy_mean$/).map((k) => [k.replace('_wgsef_accuracy_mean', '_accuracy_wgsef_minus_group_lasso'), n(k) - n(k.replace('wgsef', 'group_lasso'))])),
+      };
     case 'convex-relu-admm': {
       const seeds = pick(/_admm_network_objective$/).map((k) => k.split('_')[0]);
       return Object.fromEntries(seeds.map((s) => [`${s}_objective_admm_over_best_sgd`, n(`${s}_admm_network_objective`) / n(`${s}_sgd_best_objective`)]));
