@@ -1,26 +1,113 @@
-// APO (He, Yuan, Gu, "Accelerated Preference Optimization", arXiv 2410.06293), spec alignment.md §1.2:
+// APO (He, Yuan, Gu, "Accelerated Preference Optimization", arXiv 2410.06293), spec alignment.md §1.2–1.3:
 // iterative DPO as a KL proximal-point method (the reference of round t is the current policy π_t),
-// plus Nesterov extrapolation between rounds in parameter space (paper §5.2):
-//   θ_{t+1} = θ̂_{t+1} + α (θ̂_{t+1} − θ̂_t),      θ̂_0 = π_ref,
-// returning the last un-extrapolated iterate θ̂_{T}. Baseline: iterative DPO (α = 0) with the same
-// rounds, prompts, samples and optimizer steps, run side by side (metrics prefixed apo/ and iterative_dpo/).
+// plus Nesterov extrapolation between rounds, returning the last un-extrapolated iterate. Two tasks:
+// - tabular (default, apo-tabular.ts): the setting where the paper's statement is exact; extrapolation in
+//   log space, log π_{t+1} = log π̂_{t+1} + α(log π̂_{t+1} − log π̂_t) − log Z′ (Eq. 3.6/3.7), exact metrics;
+// - sentiment: the bundled LM, extrapolation in parameter space (paper §5.2),
+//   θ_{t+1} = θ̂_{t+1} + α (θ̂_{t+1} − θ̂_t),      θ̂_0 = π_ref.
+// Baseline: iterative DPO (α = 0) with the same rounds, prompts, samples and optimizer steps, run side by side
+// (metrics prefixed apo/ and iterative_dpo/; tabular sweep arms apo_alpha_<α>/).
 import { join } from 'node:path';
 import { z } from 'zod';
-import { defineExperiment } from '../../core/experiment';
+import { defineExperiment, type RunContext } from '../../core/experiment';
+import { compareTabularApo, type TabularArmSummary, type TabularComparisonOptions, type TabularIterationLog } from './apo-tabular';
 import { dpoFields, type ArmResult, runPreferenceRounds, setupLmRun } from './dpo';
 import { removeScratch } from './policy';
 
+const ALPHA_LIST = /^\s*(\d*\.?\d+\s*(,\s*\d*\.?\d+\s*)*)?$/;
+
 export const apoSchema = z
   .object({
-    task: z.enum(['sentiment']).default('sentiment').describe('sentiment: Brown prefixes, AFINN-165 reward per token'),
+    task: z
+      .enum(['tabular', 'sentiment'])
+      .default('tabular')
+      .describe('tabular (default; the claim’s primary check): K responses per prompt, exact expectations, log-space extrapolation (Eq. 3.6/3.7), where the paper’s statement is exact; sentiment: Brown prefixes on the bundled LM, AFINN-165 reward, parameter-space extrapolation (paper §5.2)'),
+    alpha: z.number().min(0).max(0.95).default(0.3).describe('Nesterov extrapolation α of the apo arm (paper default 0.3; 0 = iterative DPO)'),
+    sweepAlphas: z
+      .string()
+      .default('0.6,0.9')
+      .refine((v) => ALPHA_LIST.test(v) && v.split(',').filter((x) => x.trim()).every((x) => Number(x) >= 0 && Number(x) <= 0.95), { message: 'expected comma-separated α values in [0, 0.95], e.g. "0.6,0.9" (empty for none)' })
+      .describe('tabular: further α values run side by side (arms apo_alpha_<α>), e.g. "0.6,0.9"; empty for none'),
+    tabularPrompts: z.number().int().min(1).max(256).default(8).describe('tabular: prompts x (independent K-armed problems; metrics are means over prompts)'),
+    tabularResponses: z.number().int().min(2).max(1024).default(32).describe('tabular: responses K per prompt; r*(x,y) ~ N(0,1), π_ref = softmax of N(0,1) logits'),
+    tabularPairs: z.number().int().min(1).max(1_000_000).default(4096).describe('tabular: Bradley–Terry pairs N per prompt and iteration, both responses drawn from π_t'),
+    tabularData: z.enum(['sampled', 'expected']).default('sampled').describe('tabular: sampled pairs, or their expected counts N·π_t(y)π_t(y′)σ(r*(y)−r*(y′)) (the noiseless N → ∞ limit)'),
+    tabularIterations: z.number().int().min(1).max(100).default(8).describe('tabular: iterations T (the sentiment task uses rounds)'),
+    tabularBeta: z.number().positive().max(100).default(0.5).describe('tabular: DPO β (spec §1.3: 0.5)'),
+    tabularFitSteps: z.number().int().min(1).max(100_000).default(200).describe('tabular: full-batch Adam steps of each iteration’s DPO fit (fresh moments, started at log π_t)'),
+    tabularFitLr: z.number().positive().max(10).default(0.1).describe('tabular: Adam learning rate of the DPO fit (0.1: the smallest of 0.01–0.3 whose 200-step fit on noiseless data is within TV 1e-3 of the closed form π_t·exp(r*/β))'),
     ...dpoFields,
-    rounds: z.number().int().min(3).max(100).default(4).describe('Rounds T of iterative DPO / APO (≥ 3: the arms coincide in round 1)'),
-    epochs: z.number().int().min(1).max(50).default(2).describe('Passes over each round’s pairs'),
-    alpha: z.number().min(0).max(0.95).default(0.3).describe('Nesterov extrapolation α (paper default 0.3; 0 = iterative DPO)'),
-    targetZ: z.number().min(0).max(5).default(2).describe('An arm reaches iterative DPO’s final evaluation when it is at most this many paired standard errors below it'),
+    rounds: z.number().int().min(3).max(100).default(4).describe('sentiment: rounds T of iterative DPO / APO (≥ 3: the arms coincide in round 1)'),
+    epochs: z.number().int().min(1).max(50).default(2).describe('sentiment: passes over each round’s pairs'),
+    targetZ: z.number().min(0).max(5).default(2).describe('sentiment: an arm reaches iterative DPO’s final evaluation when it is at most this many paired standard errors below it'),
   })
   .strict();
 export type ApoConfig = z.infer<typeof apoSchema>;
+
+/** The tabular comparison's options from a run config. */
+export function tabularOptions(c: ApoConfig): TabularComparisonOptions {
+  return {
+    prompts: c.tabularPrompts,
+    responses: c.tabularResponses,
+    pairs: c.tabularPairs,
+    data: c.tabularData,
+    iterations: c.tabularIterations,
+    beta: c.tabularBeta,
+    steps: c.tabularFitSteps,
+    lr: c.tabularFitLr,
+    alpha: c.alpha,
+    sweep: c.sweepAlphas.split(',').filter((x) => x.trim()).map(Number),
+  };
+}
+
+/** Seeds of a tabular run: the problem (r*, π_ref) from the run seed; the pairs of every arm from one shared stream. */
+export const tabularSeeds = (seed: number) => ({ problemSeed: seed, dataSeed: seed + 1000 });
+
+const countText = (r: number) => (Number.isFinite(r) ? r : 'never');
+
+/** Tabular run: all arms, TRL-style metrics per iteration (step = iteration t; step 0 = π_ref), summary per arm. */
+function runTabular(ctx: RunContext<ApoConfig>) {
+  const o = tabularOptions(ctx.config);
+  const rows = new Map<number, Record<string, number>>();
+  const { problemSeed, dataSeed } = tabularSeeds(ctx.seed);
+  let done = 0;
+  const { arms } = compareTabularApo(o, problemSeed, dataSeed, (t, arm, m: TabularIterationLog) => {
+    ctx.throwIfCancelled();
+    const row = rows.get(t) ?? { iteration: t };
+    for (const [k, v] of Object.entries(m)) row[`${arm}/${k}`] = v;
+    rows.set(t, row);
+    ctx.progress(++done, o.iterations * (2 + o.sweep.length), arm === 'apo' ? { metric: 'apo/gap', value: m.gap } : undefined);
+  });
+  const start: Record<string, number> = { iteration: 0 };
+  for (const a of arms) Object.assign(start, { [`${a.arm}/gap`]: a.gap[0], [`${a.arm}/tv`]: a.tv[0], [`${a.arm}/alpha`]: a.alpha });
+  ctx.log(0, start);
+  for (const [t, row] of [...rows.entries()].sort((a, b) => a[0] - b[0])) ctx.log(t, row);
+  const summary = tabularSummary(arms, o);
+  ctx.artifact('summary.json', { ...summary, curves: Object.fromEntries(arms.map((a) => [a.arm, { alpha: a.alpha, gap: a.gap, tv: a.tv }])) });
+  ctx.info(tabularText(arms, o));
+  return summary;
+}
+
+function tabularSummary(arms: TabularArmSummary[], o: TabularComparisonOptions) {
+  const s: Record<string, number | string> = { task: 'tabular', pairs: o.pairs, data: o.data, iterations: o.iterations };
+  for (const a of arms) {
+    s[`${a.arm}_alpha`] = a.alpha;
+    s[`${a.arm}_gap`] = a.gap[a.gap.length - 1];
+    s[`${a.arm}_tv`] = a.tv[a.tv.length - 1];
+    s[`${a.arm}_iterations_to_dpo_final`] = countText(a.iterationsToDpoFinal);
+    s[`${a.arm}_iterations_to_gap_0.1`] = countText(a.iterationsToGap01);
+    s[`${a.arm}_exact_reward_iterations_to_dpo_final`] = countText(a.theoryIterationsToDpoFinal);
+  }
+  return s;
+}
+
+/** One line per comparison: iterations to iterative DPO's final gap (and to gap < 0.1) per α. */
+function tabularText(arms: TabularArmSummary[], o: TabularComparisonOptions): string {
+  const n = o.data === 'expected' ? 'N=∞ (expected counts)' : `N=${o.pairs}`;
+  const dpoFinal = arms[0].gap[arms[0].gap.length - 1];
+  const per = arms.map((a) => `α=${a.alpha}: ${countText(a.iterationsToDpoFinal)} (gap<0.1: ${countText(a.iterationsToGap01)}, final gap ${a.gap[a.gap.length - 1].toFixed(3)})`).join(', ');
+  return `${n}: iterations to iterative DPO's final gap ${dpoFinal.toFixed(3)} — ${per}`;
+}
 
 /** First round (1-based) at which `curve` (index 0 = initial model) reaches `target`; Infinity if never. */
 export function roundsToReach(curve: number[], target: number): number {
@@ -52,14 +139,16 @@ export function roundsToTarget(samplesPerRound: number[][], target: number[], z:
 
 export const apoExperiment = defineExperiment({
   id: 'apo',
-  title: 'APO (Nesterov-accelerated iterative DPO) vs iterative DPO on the sentiment task',
+  title: 'APO (Nesterov-accelerated iterative DPO) vs iterative DPO: tabular (exact theory setting) and LM sentiment',
   paper: 'Accelerated Preference Optimization (APO; with DPO, iterative DPO)',
   kind: 'alignment',
-  tasks: ['sentiment'],
+  tasks: ['tabular', 'sentiment'],
   schema: apoSchema,
-  keyMetric: 'apo/eval/reward',
+  keyMetric: 'apo/gap',
+  lowerIsBetter: true,
   async run(ctx) {
     const c = ctx.config;
+    if (c.task === 'tabular') return runTabular(ctx);
     const s = await setupLmRun(ctx, c, c.batch, c.evalSamples);
     const step = { value: 0 };
     const dpo = await runPreferenceRounds({ ctx, c, reference: 'previous', alpha: 0, arm: 'iterative_dpo', prefix: 'iterative_dpo/', stepOffset: step, ...s });
@@ -74,18 +163,54 @@ export const apoExperiment = defineExperiment({
     return summary;
   },
   claim: {
-    statement: 'APO (α = 0.3) reaches iterative DPO’s final held-out reward in strictly fewer rounds than iterative DPO itself (paired evaluations on the same prompts and sampling seeds, reached = within 2 standard errors; the final must be a real gain over the initial model), with KL(π‖π_ref) within the configured limit at that round.',
+    statement:
+      'Tabular, the setting where the paper’s statement is exact (spec §1.3: 8 prompts × 32 responses, r* ~ N(0,1), β = 0.5, T = 8, 200 Adam steps per DPO fit): with N = 4096 Bradley–Terry pairs per prompt and iteration, APO (α = 0.3, log-space extrapolation Eq. 3.6/3.7) reaches iterative DPO’s final sub-optimality gap in strictly fewer iterations than iterative DPO itself. ' +
+      'Reported as measured, without a pass condition: the α sweep (0.6, 0.9), N = 64, the noiseless limit (expected pair counts; Thm 4.1 predicts 8/7/5/4 iterations for α = 0/0.3/0.6/0.9), and in the full form the LM sentiment comparison (parameter-space extrapolation, paired evaluation).',
     async fast({ seed }) {
-      return apoClaim(seed, fastApoConfig());
+      return tabularClaim(seed);
     },
     async full({ seeds }) {
       const rows = [];
-      for (const seed of seeds) rows.push(await apoClaim(seed, apoSchema.parse({ ...claimSettings, evalPrompts: 64, evalSamples: 4 })));
-      const ok = rows.filter((r) => r.pass).length;
-      return { pass: ok === rows.length, measured: Object.fromEntries(rows.flatMap((r, i) => Object.entries(r.measured).map(([k, v]) => [`seed${seeds[i]}/${k}`, v]))), summary: rows.map((r) => r.summary).join('; ') };
+      for (const seed of seeds) {
+        const tab = await tabularClaim(seed);
+        // The LM form, as measured (its own verdict lm_pass, not part of the claim's pass).
+        const lm = await apoClaim(seed, apoSchema.parse({ ...claimSettings, evalPrompts: 64, evalSamples: 4 }));
+        rows.push({ pass: tab.pass, measured: { ...tab.measured, ...Object.fromEntries(Object.entries(lm.measured).map(([k, v]) => [`lm/${k}`, v])), 'lm/pass': lm.pass }, summary: `${tab.summary}; LM ${lm.summary}` });
+      }
+      return { pass: rows.every((r) => r.pass), measured: Object.fromEntries(rows.flatMap((r, i) => Object.entries(r.measured).map(([k, v]) => [`seed${seeds[i]}/${k}`, v]))), summary: rows.map((r) => r.summary).join('; ') };
     },
   },
 });
+
+/** Tabular claim settings: the schema defaults (spec §1.3) with N = 4096 (large), 64 (small) and N → ∞ (expected counts). */
+export const TABULAR_CLAIM_DATA: { name: string; pairs: number; data: 'sampled' | 'expected' }[] = [
+  { name: 'large_n', pairs: 4096, data: 'sampled' },
+  { name: 'small_n', pairs: 64, data: 'sampled' },
+  { name: 'noiseless', pairs: 4096, data: 'expected' },
+];
+
+/** The tabular verdict: APO reaches iterative DPO's final gap in strictly fewer iterations than iterative DPO. */
+export function tabularClaimHolds(arms: TabularArmSummary[]): boolean {
+  const dpo = arms.find((a) => a.arm === 'iterative_dpo');
+  const apo = arms.find((a) => a.arm === 'apo');
+  if (!dpo || !apo) throw new Error('tabularClaimHolds: needs the iterative_dpo and apo arms');
+  return apo.iterationsToDpoFinal < dpo.iterationsToDpoFinal;
+}
+
+async function tabularClaim(seed: number) {
+  const { problemSeed, dataSeed } = tabularSeeds(seed);
+  const measured: Record<string, number | string | boolean> = {};
+  const texts: string[] = [];
+  let pass = false;
+  for (const d of TABULAR_CLAIM_DATA) {
+    const o = tabularOptions(apoSchema.parse({ tabularPairs: d.pairs, tabularData: d.data }));
+    const { arms } = compareTabularApo(o, problemSeed, dataSeed);
+    if (d.name === 'large_n') pass = tabularClaimHolds(arms);
+    for (const [k, v] of Object.entries(tabularSummary(arms, o))) if (!['task', 'pairs', 'data', 'iterations'].includes(k)) measured[`${d.name}/${k}`] = v;
+    texts.push(tabularText(arms, o));
+  }
+  return { pass, measured, summary: `seed ${seed}, tabular: ${texts.join('; ')}` };
+}
 
 export type ApoSummary = ReturnType<typeof apoSummary>;
 
@@ -136,7 +261,7 @@ function apoSummary(dpo: ArmResult, apo: ArmResult, z: number) {
  * "reaching its final" would compare reward hacking. With a constant per-round step d, extrapolation at α = 0.3 puts
  * θ̂_t at 1, 2.3, 3.69, 5.11 d: APO's round 3 is at 92% of iterative DPO's round 4 before the reward's convexity.
  */
-const claimSettings = { rounds: 4, beta: 1, alpha: 0.3, prompts: 48, samplesPerPrompt: 8, maxNewTokens: 8, epochs: 2, lr: 1e-3 };
+const claimSettings = { task: 'sentiment' as const, rounds: 4, beta: 1, alpha: 0.3, prompts: 48, samplesPerPrompt: 8, maxNewTokens: 8, epochs: 2, lr: 1e-3 };
 
 export function fastApoConfig(): ApoConfig {
   return apoSchema.parse({ ...claimSettings, evalPrompts: 48, evalSamples: 2 });
@@ -156,7 +281,7 @@ const roundText = (r: number) => (Number.isFinite(r) ? String(r) : 'never');
 
 async function apoClaim(seed: number, config: ApoConfig) {
   const { runInProcess } = await import('../runs/context');
-  const { summary } = await runInProcess(apoExperiment, { config, seed });
+  const { summary } = await runInProcess(apoExperiment, { config, seed, task: 'sentiment' });
   const s = summary as ApoSummary;
   const z = config.targetZ;
   const pass = apoClaimHolds(s, config);

@@ -31,8 +31,8 @@ test('roundsToTarget: the same tolerance for both arms; a faster arm reaches the
 
 test('apo with α = 0 reproduces iterative DPO exactly, so the claim check fails (falsifiable)', async () => {
   const model = makeTinyModel();
-  const config = apoSchema.parse({ model, prompts: 6, evalPrompts: 6, evalSamples: 2, maxPromptTokens: 8, maxNewTokens: 4, batch: 8, rounds: 3, samplesPerPrompt: 4, alpha: 0 });
-  const r = await runInProcess(apoExperiment, { config, seed: 2 });
+  const config = apoSchema.parse({ task: 'sentiment', model, prompts: 6, evalPrompts: 6, evalSamples: 2, maxPromptTokens: 8, maxNewTokens: 4, batch: 8, rounds: 3, samplesPerPrompt: 4, alpha: 0 });
+  const r = await runInProcess(apoExperiment, { config, seed: 2, task: 'sentiment' });
   const s = r.summary as ApoSummary;
   assert.equal(s.apo_reward, s.iterative_dpo_reward);
   assert.equal(s.apo_kl, s.iterative_dpo_kl);
