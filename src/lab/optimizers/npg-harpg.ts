@@ -633,6 +633,10 @@ export function directionTracking(env: LqgEnv, o: { step0: number; iterations: n
  * metric = the median over those runs of the mean gap J* − J over the run (final gap reported). The 20000
  * budget was chosen after seeing seeds 0–2 (N-HARPG won 3/3); seeds 3–5 are fresh. Pass rule: N-HARPG's
  * mean gap < vanilla's on every fresh seed AND on ≥ 5 of the 6 seeds.
+ * Outcome (run after the pre-registration commit d12fe2a): FAILED — fresh seeds 2/3 (seed 3 lost: γ₀ = 0.03
+ * picked on its tune seeds, mean gap 0.028 vs 0.006), 5/6 in all; the no-correction ablation N-SGDM had a
+ * lower mean gap than N-HARPG on 5/6 seeds. So the claim is asserted at 2000 trajectories (where it fails) and
+ * this protocol is reported by the full form.
  */
 export const HARPG_LARGE_BUDGET = {
   trajectories: 20000,
@@ -666,20 +670,21 @@ function largeBudgetSeed(seed: number, methods: readonly PgMethod[]) {
 }
 
 /**
- * N-HARPG's claim is the paper's, in its small-ε regime: better return per sampled trajectory than vanilla
- * PG at a large trajectory budget (HARPG_LARGE_BUDGET above). All arms use the authors' linear-feature state
- * baseline (unbiased, lowers the variance of g and of B̂v alike). The fast form runs the protocol on one
- * seed for N-HARPG and vanilla and checks that B̂v is unbiased; the full form runs the pre-registered seeds
- * 0–5 with the no-correction ablation (N-SGDM) and reports the 2000-trajectory comparison on all three tasks
- * (where N-HARPG trails: its Hessian-aided correction is unbiased but noisy and costs a 2nd trajectory per step).
+ * N-HARPG's claim is the paper's: better return per sampled trajectory than vanilla PG, asserted at the
+ * 2000-trajectory budget on 1-D LQG. All arms use the authors' linear-feature state baseline (unbiased, lowers
+ * the variance of g and of B̂v alike). It does not reproduce on any of our tasks (listed in
+ * test/lab/claims.test.ts as not yet reproduced); the fast form measures the cause: the Hessian-aided
+ * correction is unbiased but noisy, tracks ∇J no better than the same recursion without it, and costs a second
+ * trajectory per step. The full form also runs the pre-registered large-budget protocol (HARPG_LARGE_BUDGET),
+ * which failed its rule on the fresh seeds, so the claim stays at 2000 trajectories.
  */
 const harpgClaim = {
   statement:
-    'In the small-ε (large-budget) regime of the paper\'s sample-complexity result: with 20000 sampled trajectories on 1-D LQG, N-HARPG (authors\' schedules γ_t = γ₀·2/(t+2), η_t = 2/(t+2); one trajectory for g and one for the Hessian-aided correction per iteration) reaches a lower optimality gap J* − J averaged over the run than vanilla PG (GPOMDP, tuned constant step), all arms with a linear-feature state baseline and γ₀ tuned on separate seeds (pre-registered seeds 0–5, pass on every fresh seed 3–5 and ≥ 5 of 6). Not claimed at 2000 trajectories, where N-HARPG trails vanilla PG on 1-D LQG, the double integrator and CartPole (the full form reports it).',
+    'N-HARPG (authors\' schedules γ_t = γ₀·2/(t+2), η_t = 2/(t+2); one trajectory for g and one for the Hessian-aided correction per iteration) reaches a better return per sampled trajectory than vanilla PG (GPOMDP, tuned constant step), both with a linear-feature state baseline: lower median gap J* − J averaged over a 2000-trajectory budget on 1-D LQG.',
   async fast({ seed }: { seed: number }) {
     const env = lqg1d(20, 0.99);
     const K = Float64Array.of(-0.4);
-    // B̂v at K with a linear-feature baseline fitted on 200 other trajectories there: unbiased, and how noisy
+    // noise of B̂v at K with a linear-feature baseline fitted on 200 other trajectories there
     const fitted = new LinearFeatureBaseline(1, env.horizon, 1);
     const fitRng = new Rng(seed * 31 + 4);
     for (let i = 0; i < 200; i++) {
@@ -689,48 +694,34 @@ const harpgClaim = {
     const noise = hessianCorrectionNoise(env, K, Float64Array.of(1), 20000, new Rng(seed * 31 + 5), fitted);
     const unbiased = Math.abs(noise.mc[0] - noise.exact[0]) < 4 * noise.stdErr[0];
     const snr = noise.sd[0] / Math.abs(noise.exact[0]);
-    const r = largeBudgetSeed(seed, ['n-harpg', 'vanilla']);
-    const o = r['n-harpg']!;
-    const b = r.vanilla!;
+    const tracks = [0, 1, 2].map((k) => directionTracking(env, { step0: 0.1, iterations: 1000, baseline: 'linear-feature', theta0: -0.1 }, new Rng(seed * 101 + k)));
+    const trackH = median(tracks.map((x) => x.harpg));
+    const trackU = median(tracks.map((x) => x.uncorrected));
+    const cfg = claimConfig(harpgSchema, 'lqg1d', { seeds: 9, baseline: 'linear-feature' });
+    const setup = makeTask(cfg.env, cfg.horizon, cfg.gamma, cfg.envFile);
+    const o = compareOptions(cfg);
+    const [ours, base, plain] = (['n-harpg', 'vanilla', 'n-sgdm'] as const).map((m) => evaluateMethod(setup, m, o, seed));
+    const [gO, gB, gP] = [ours, base, plain].map((r) => median(r.meanGaps));
     return {
-      pass: unbiased && o.meanGap < b.meanGap,
+      pass: gO < gB,
       measured: {
-        'n-harpg_median_mean_gap': o.meanGap,
-        vanilla_median_mean_gap: b.meanGap,
-        'n-harpg_median_final_gap': o.finalGap,
-        vanilla_median_final_gap: b.finalGap,
-        'n-harpg_step0': o.step0,
-        vanilla_step0: b.step0,
+        'n-harpg_median_mean_gap': gO,
+        vanilla_median_mean_gap: gB,
+        'n-sgdm_median_mean_gap': gP,
+        'n-harpg_median_final_gap': median(ours.finalGaps),
+        vanilla_median_final_gap: median(base.finalGaps),
+        'n-harpg_step0': ours.step0,
+        vanilla_step0: base.step0,
         hessian_unbiased: unbiased,
         hessian_sd_over_mean: snr,
+        tracking_error_harpg: trackH,
+        tracking_error_uncorrected: trackU,
       },
-      summary: `1-D LQG, linear-feature baseline on all arms, 20000 trajectories, ${HARPG_LARGE_BUDGET.evalRuns} runs: mean gap N-HARPG ${fmtGap(o.meanGap)} vs vanilla ${fmtGap(b.meanGap)}, final ${fmtGap(o.finalGap)} vs ${fmtGap(b.finalGap)} (γ₀ ${o.step0} vs ${b.step0}); B̂v unbiased ${unbiased ? 'yes' : 'NO'} (${noise.mc[0].toFixed(2)} ± ${noise.stdErr[0].toFixed(2)} vs ∇²J v = ${noise.exact[0].toFixed(2)}), per-trajectory s.d./|mean| ${snr.toFixed(1)}. Not claimed: at 2000 trajectories N-HARPG trails vanilla (full form)`,
+      summary: `1-D LQG, linear-feature baseline on all arms, 2000 trajectories, 9 seeds: mean gap N-HARPG ${gO.toFixed(4)} vs vanilla ${gB.toFixed(4)} (same recursion without the Hessian correction: ${gP.toFixed(4)}); B̂v unbiased (${noise.mc[0].toFixed(2)} ± ${noise.stdErr[0].toFixed(2)} vs ∇²J v = ${noise.exact[0].toFixed(2)}), per-trajectory s.d./|mean| ${snr.toFixed(1)}; late-run ‖d − ∇J‖ with the correction ${trackH.toFixed(3)} vs without ${trackU.toFixed(3)}, at 2 vs 1 trajectories per step`,
     };
   },
-  /** `seeds` drive the reported 2000-trajectory comparisons; the claim itself always runs the pre-registered seeds 0–5. */
   async full({ seeds }: { seeds: number[] }) {
     const measured: Record<string, number> = {};
-    // claimed: the pre-registered large-budget protocol
-    const P = HARPG_LARGE_BUDGET;
-    const largeSeeds = [...P.seenSeeds, ...P.freshSeeds];
-    const largeWins: Record<number, boolean> = {};
-    const largeParts: string[] = [];
-    for (const seed of largeSeeds) {
-      const r = largeBudgetSeed(seed, ['n-harpg', 'vanilla', 'n-sgdm']);
-      for (const m of ['n-harpg', 'vanilla', 'n-sgdm'] as const) {
-        measured[`lqg1d-20k_seed${seed}_${m}_mean_gap`] = r[m]!.meanGap;
-        measured[`lqg1d-20k_seed${seed}_${m}_final_gap`] = r[m]!.finalGap;
-        measured[`lqg1d-20k_seed${seed}_${m}_step0`] = r[m]!.step0;
-      }
-      largeWins[seed] = r['n-harpg']!.meanGap < r.vanilla!.meanGap;
-      largeParts.push(`seed ${seed}${(P.freshSeeds as readonly number[]).includes(seed) ? ' (fresh)' : ''} ${(['n-harpg', 'vanilla', 'n-sgdm'] as const).map((m) => `${fmtGap(r[m]!.meanGap)} (final ${fmtGap(r[m]!.finalGap)})`).join(' / ')}`);
-    }
-    const pass = harpgLargeBudgetPass(largeWins);
-    const freshWins = P.freshSeeds.filter((s) => largeWins[s]).length;
-    const allWins = largeSeeds.filter((s) => largeWins[s]).length;
-    measured['lqg1d-20k_fresh_wins'] = freshWins;
-    measured['lqg1d-20k_wins'] = allWins;
-    // reported: the B̂v noise probes and the 2000-trajectory comparison on all three tasks
     let ok = true;
     const probes = [
       { name: 'lqg1d', env: lqg1d(20, 0.99), K: Float64Array.of(-0.4), v: Float64Array.of(1) },
@@ -743,6 +734,7 @@ const harpgClaim = {
     }
     measured.hessian_correction_unbiased = ok ? 1 : 0;
     const wins: Record<string, number> = {};
+    let lqgWins = 0;
     for (const task of ALL_TASKS) {
       wins[task] = 0;
       const cfg = claimConfig(harpgSchema, task, { baseline: 'linear-feature' });
@@ -758,13 +750,37 @@ const harpgClaim = {
         // vanilla PG with the authors' decaying schedule γ_t = γ₀(2/(t+2))^{2/3} instead of a constant step (reported)
         const decayed = evaluateMethod(setup, 'vanilla', { ...o, vanillaStepPower: 2 / 3 }, seed);
         measured[`${task}_seed${seed}_vanilla-decay_mean_gap`] = median(decayed.meanGaps);
-        if (measured[`${task}_seed${seed}_n-harpg_mean_gap`] < measured[`${task}_seed${seed}_vanilla_mean_gap`]) wins[task]++;
+        if (measured[`${task}_seed${seed}_n-harpg_mean_gap`] < measured[`${task}_seed${seed}_vanilla_mean_gap`]) {
+          wins[task]++;
+          if (task === 'lqg1d') lqgWins++;
+        }
       }
     }
+    // Reported: the pre-registered large-budget protocol (HARPG_LARGE_BUDGET) on its seeds 0–5, with its pass rule.
+    const P = HARPG_LARGE_BUDGET;
+    const largeSeeds = [...P.seenSeeds, ...P.freshSeeds];
+    const largeWins: Record<number, boolean> = {};
+    const largeParts: string[] = [];
+    for (const seed of largeSeeds) {
+      const r = largeBudgetSeed(seed, ['n-harpg', 'vanilla', 'n-sgdm']);
+      for (const m of ['n-harpg', 'vanilla', 'n-sgdm'] as const) {
+        measured[`lqg1d-20k_seed${seed}_${m}_mean_gap`] = r[m]!.meanGap;
+        measured[`lqg1d-20k_seed${seed}_${m}_final_gap`] = r[m]!.finalGap;
+        measured[`lqg1d-20k_seed${seed}_${m}_step0`] = r[m]!.step0;
+      }
+      largeWins[seed] = r['n-harpg']!.meanGap < r.vanilla!.meanGap;
+      largeParts.push(`seed ${seed}${(P.freshSeeds as readonly number[]).includes(seed) ? ' (fresh)' : ''} ${(['n-harpg', 'vanilla', 'n-sgdm'] as const).map((m) => `${fmtGap(r[m]!.meanGap)} (final ${fmtGap(r[m]!.finalGap)}, γ₀ ${r[m]!.step0})`).join(' / ')}`);
+    }
+    const largePass = harpgLargeBudgetPass(largeWins);
+    const freshWins = P.freshSeeds.filter((s) => largeWins[s]).length;
+    const allWins = largeSeeds.filter((s) => largeWins[s]).length;
+    measured['lqg1d-20k_fresh_wins'] = freshWins;
+    measured['lqg1d-20k_wins'] = allWins;
+    measured['lqg1d-20k_preregistered_pass'] = largePass ? 1 : 0;
     return {
-      pass,
+      pass: lqgWins === seeds.length,
       measured,
-      summary: `1-D LQG at 20000 trajectories (claimed; pre-registered, pass = every fresh seed and ≥ 5/6): N-HARPG had the lower mean gap than vanilla PG in ${freshWins}/${P.freshSeeds.length} fresh seeds and ${allWins}/${largeSeeds.length} in all; per seed N-HARPG / vanilla / N-SGDM (no Hessian correction): ${largeParts.join('; ')}. Reported, not claimed, at 2000 trajectories (N-HARPG wins: 1-D LQG ${wins.lqg1d}/${seeds.length}, double integrator ${wins['double-integrator']}/${seeds.length}, CartPole ${wins.cartpole}/${seeds.length}), mean gap per seed N-HARPG / vanilla / N-SGDM / vanilla with the authors' γ₀(2/(t+2))^{2/3}: ${ALL_TASKS.map((t) => `${t} ${seeds.map((sd) => (['n-harpg', 'vanilla', 'n-sgdm', 'vanilla-decay'] as const).map((m) => fmtGap(measured[`${t}_seed${sd}_${m}_mean_gap`])).join('/')).join(', ')}`).join('; ')}. Hessian correction ${ok ? 'unbiased' : 'BIASED'} with s.d./‖∇²J v‖ = ${measured['lqg1d_hessian_sd_over_norm'].toFixed(0)} (lqg1d), ${measured['double-integrator_hessian_sd_over_norm'].toFixed(0)} (double integrator), without baseline`,
+      summary: `N-HARPG had the lower mean gap than vanilla PG (all arms with the linear-feature baseline) on 1-D LQG in ${lqgWins}/${seeds.length} seeds (claimed); reported: double integrator ${wins['double-integrator']}/${seeds.length}, CartPole ${wins.cartpole}/${seeds.length}. Mean gap per seed, N-HARPG / vanilla / N-SGDM (no Hessian correction) / vanilla with the authors' γ₀(2/(t+2))^{2/3}: ${ALL_TASKS.map((t) => `${t} ${seeds.map((sd) => (['n-harpg', 'vanilla', 'n-sgdm', 'vanilla-decay'] as const).map((m) => fmtGap(measured[`${t}_seed${sd}_${m}_mean_gap`])).join('/')).join(', ')}`).join('; ')}. Pre-registered 20000-trajectory protocol on 1-D LQG (pass = N-HARPG wins every fresh seed 3–5 and ≥ 5/6): ${largePass ? 'PASSED' : 'FAILED'}, fresh ${freshWins}/${P.freshSeeds.length}, all ${allWins}/${largeSeeds.length}; mean gap N-HARPG / vanilla / N-SGDM: ${largeParts.join('; ')}. Hessian correction ${ok ? 'unbiased' : 'BIASED'} with s.d./‖∇²J v‖ = ${measured['lqg1d_hessian_sd_over_norm'].toFixed(0)} (lqg1d), ${measured['double-integrator_hessian_sd_over_norm'].toFixed(0)} (double integrator), without baseline`,
     };
   },
 };
