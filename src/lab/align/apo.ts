@@ -11,8 +11,10 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { defineExperiment, type RunContext } from '../../core/experiment';
 import { compareTabularApo, type TabularArmSummary, type TabularComparisonOptions, type TabularIterationLog } from './apo-tabular';
-import { dpoFields, type ArmResult, runPreferenceRounds, setupLmRun } from './dpo';
-import { removeScratch } from './policy';
+import { bestWorstPairs, completionReward, dpoFields, type ArmResult, runPreferenceRounds, setupLmRun, trainDpoAgainstLogps } from './dpo';
+import { type Completion, encodePrompts, evaluatePolicy, pickRng, readCheckpointWeights, removeScratch, sampleMixture, samplerFor, sum, writeCheckpoint } from './policy';
+import { brownPrompts } from '../tasks/sentiment';
+import type { Weights } from '../lm/llama/config';
 
 const ALPHA_LIST = /^\s*(\d*\.?\d+\s*(,\s*\d*\.?\d+\s*)*)?$/;
 
@@ -39,6 +41,10 @@ export const apoSchema = z
     ...dpoFields,
     rounds: z.number().int().min(3).max(100).default(4).describe('sentiment: rounds T of iterative DPO / APO (≥ 3: the arms coincide in round 1)'),
     epochs: z.number().int().min(1).max(50).default(2).describe('sentiment: passes over each round’s pairs'),
+    extrapolation: z
+      .enum(['parameters', 'log-probs'])
+      .default('parameters')
+      .describe('sentiment: parameters: θ_{t+1} = θ̂_{t+1} + α(θ̂_{t+1} − θ̂_t) (paper §5.2); log-probs: the paper’s Eq. 3.6/3.7 per token, log_softmax((1+α)ℓ̂_{t+1} − αℓ̂_t) from both models’ logits, as the next round’s sampler and DPO reference (its fit starts at θ̂_{t+1})'),
     targetZ: z.number().min(0).max(5).default(2).describe('sentiment: an arm reaches iterative DPO’s final evaluation when it is at most this many paired standard errors below it'),
   })
   .strict();
@@ -109,6 +115,64 @@ function tabularText(arms: TabularArmSummary[], o: TabularComparisonOptions): st
   return `${n}: iterations to iterative DPO's final gap ${dpoFinal.toFixed(3)} — ${per}`;
 }
 
+type LmSetup = Awaited<ReturnType<typeof setupLmRun>>;
+
+/**
+ * APO on the LM with the paper's log-space extrapolation (Eq. 3.6/3.7), rounds 2..T after iterative DPO's round 1:
+ *   π_t(y_k | ·) = softmax((1+α)·logits_θ̂_t − α·logits_θ̂_{t−1})   (per token: the geometric mixture of Nash-MD's
+ *   sampler with m = −α; per-token normalization is the autoregressive form of log Z′_t)
+ *   D_t ~ π_t (best/worst of K samples, Bradley–Terry labels);   L_ref(y) = Σ_k log π_t(y_k | ·) (from the sampler)
+ *   θ̂_{t+1} = DPO on D_t against π_t, started at θ̂_t (fresh AdamW moments).
+ * Prompts, sampling seeds and evaluation are those of runPreferenceRounds, so the arms stay paired.
+ */
+async function runLogSpaceApoRounds(ctx: RunContext<ApoConfig>, s: LmSetup, branchFrom: { dir: string; evalReward: number[]; evalRewardSamples: number[][]; evalWinRate: number[]; kl: number[] }, step: { value: number }): Promise<ArmResult> {
+  const c = ctx.config;
+  if (c.resumeFrom) throw new Error('resumeFrom: not supported with extrapolation = log-probs (start the run again)');
+  if (c.data) throw new Error('data: a preference file has no samples from the extrapolated policy; use extrapolation = parameters');
+  const { model, trainer } = s;
+  const initial = model.weights;
+  let hatPrev: Weights = initial; // θ̂_0 = π_ref
+  let hat: Weights = readCheckpointWeights(branchFrom.dir); // θ̂_1 (shared with iterative DPO)
+  const res: ArmResult = { evalReward: [...branchFrom.evalReward], evalRewardSamples: [...branchFrom.evalRewardSamples], evalWinRate: [...branchFrom.evalWinRate], kl: [...branchFrom.kl], refReward: NaN, secondsPerRound: NaN, final: hat };
+  const tmp = (name: string) => join(ctx.artifactsDir, 'tmp', `apo-${name}`);
+  const t0 = Date.now();
+  for (let t = 1; t < c.rounds; t++) {
+    ctx.throwIfCancelled();
+    const hatLm = await samplerFor(tmp('hat'), model, hat, ctx.threads);
+    const prevLm = await samplerFor(tmp('prev'), model, hatPrev, ctx.threads);
+    const rng = pickRng(ctx.seed, 1000 + t);
+    const prompts = brownPrompts('train', c.prompts, rng, { prefixWords: c.promptWords });
+    const ids = encodePrompts(hatLm.tokenizer, prompts, c.maxPromptTokens).flatMap((p) => Array.from({ length: c.samplesPerPrompt }, () => p));
+    const comps: Completion[] = await sampleMixture(hatLm, prevLm, ids, -c.alpha, { maxNewTokens: c.maxNewTokens, temperature: c.temperature, seed: ctx.seed * 97 + t });
+    await prevLm.dispose();
+    await hatLm.dispose();
+    const pairs = bestWorstPairs(prompts, comps, c, rng);
+    for (const p of pairs.slice(0, 8)) ctx.sample({ arm: 'apo', round: t + 1, prompt: p.prompt, chosen: p.chosen.text, rejected: p.rejected.text, reward_chosen: p.rewardChosen, reward_rejected: p.rewardRejected, logp_chosen: sum(p.chosen.logprobs), logp_rejected: sum(p.rejected.logprobs) });
+    const refL = pairs.map((p): [number, number] => [sum(p.chosen.logprobs), sum(p.rejected.logprobs)]); // log π_t(y±)
+    trainer.setWeights(hat);
+    await trainDpoAgainstLogps(trainer, pairs, refL, c, rng, (m) => {
+      step.value++;
+      ctx.log(step.value, { ...Object.fromEntries(Object.entries(m).map(([k, v]) => [`apo/${k}`, v])), 'apo/pairs': pairs.length });
+    }, ctx.signal);
+    hatPrev = hat;
+    hat = trainer.weights(); // θ̂_{t+1}
+    writeCheckpoint(join(ctx.artifactsDir, 'checkpoints', 'apo', `round-${t + 1}`), model, hat, { round: t + 1, arm: 'apo', alpha: c.alpha, extrapolation: 'log-probs' });
+    const lm = await samplerFor(tmp('eval'), model, hat, ctx.threads);
+    const ev = await evaluatePolicy(trainer, lm, hat, initial, s.evalPrompts, completionReward, { maxNewTokens: c.maxNewTokens, seed: ctx.seed * 31 + 5, perPrompt: c.evalSamples, refSamples: s.refEvalSamples });
+    await lm.dispose();
+    res.evalReward.push(ev.reward);
+    res.evalRewardSamples.push(ev.samples.map(completionReward));
+    res.evalWinRate.push(ev.winRate);
+    res.kl.push(ev.kl);
+    res.refReward = ev.refReward;
+    ctx.log(step.value, { 'apo/eval/reward': ev.reward, 'apo/eval/win_rate': ev.winRate, 'apo/objective/kl': ev.kl, 'apo/eval/distinct_2': ev.distinct2, 'apo/round': t + 1, 'eval/ref_reward': ev.refReward });
+    ctx.progress(t + 1, c.rounds, { metric: 'apo/eval/reward', value: ev.reward });
+  }
+  res.secondsPerRound = (Date.now() - t0) / 1000 / Math.max(1, c.rounds - 1);
+  res.final = hat;
+  return res;
+}
+
 /** First round (1-based) at which `curve` (index 0 = initial model) reaches `target`; Infinity if never. */
 export function roundsToReach(curve: number[], target: number): number {
   for (let t = 1; t < curve.length; t++) if (curve[t] >= target) return t;
@@ -154,7 +218,10 @@ export const apoExperiment = defineExperiment({
     const dpo = await runPreferenceRounds({ ctx, c, reference: 'previous', alpha: 0, arm: 'iterative_dpo', prefix: 'iterative_dpo/', stepOffset: step, ...s });
     // Round 1 is the same for both arms (θ_0 = θ̂_0 = π_ref, no momentum yet): APO branches off after it.
     const branchFrom = { dir: join(ctx.artifactsDir, 'checkpoints', 'iterative_dpo', 'round-1'), evalReward: dpo.evalReward.slice(0, 2), evalRewardSamples: dpo.evalRewardSamples.slice(0, 2), evalWinRate: dpo.evalWinRate.slice(0, 2), kl: dpo.kl.slice(0, 2) };
-    const apo = await runPreferenceRounds({ ctx, c, reference: 'previous', alpha: c.alpha, arm: 'apo', prefix: 'apo/', stepOffset: step, branchFrom, ...s });
+    const apo =
+      c.extrapolation === 'log-probs'
+        ? await runLogSpaceApoRounds(ctx, s, branchFrom, step)
+        : await runPreferenceRounds({ ctx, c, reference: 'previous', alpha: c.alpha, arm: 'apo', prefix: 'apo/', stepOffset: step, branchFrom, ...s });
     await s.refLm.dispose();
     removeScratch(ctx.artifactsDir);
     const summary = apoSummary(dpo, apo, c.targetZ);

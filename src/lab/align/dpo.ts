@@ -373,3 +373,65 @@ async function dpoClaim(seed: number, config: DpoConfig) {
     summary: `seed ${seed}: DPO eval reward ${s.eval_reward.toFixed(4)} vs reference ${s.ref_reward.toFixed(4)}, win-rate ${s.win_rate.toFixed(3)}, KL ${s.kl.toFixed(3)} ≤ ${config.klLimit}, ${s.seconds_per_round.toFixed(1)} s/round`,
   };
 }
+
+// ---------------------------------------------------------------- reference log-probs given per pair (APO, log-space form)
+
+/** Pairs from completions already sampled (`samplesPerPrompt` consecutive ones per prompt): best and worst by reward, Bradley–Terry labels, ties dropped. */
+export function bestWorstPairs(prompts: string[], comps: Completion[], c: RoundConfig, rng: Rng): Pair[] {
+  const pairs: Pair[] = [];
+  prompts.forEach((prompt, i) => {
+    const group = comps.slice(i * c.samplesPerPrompt, (i + 1) * c.samplesPerPrompt).map((x) => ({ x, r: completionReward(x) }));
+    group.sort((a, b) => b.r - a.r);
+    const best = group[0];
+    const worst = group[group.length - 1];
+    if (best.r === worst.r) return; // no preference signal
+    const [ch, rj] = bradleyTerryPrefers(best.r, worst.r, c.btTemperature, rng) ? [best, worst] : [worst, best];
+    pairs.push({ prompt, chosen: ch.x, rejected: rj.x, rewardChosen: ch.r, rewardRejected: rj.r });
+  });
+  return pairs;
+}
+
+/**
+ * DPO steps like trainDpo, against a reference given by its sequence log-probs per pair, refL[i] = [L_ref(y+), L_ref(y−)]
+ * (for a reference that is no weight set, e.g. APO's per-token geometric extrapolation of two models).
+ */
+export async function trainDpoAgainstLogps(
+  trainer: PolicyTrainer,
+  pairs: Pair[],
+  refL: [number, number][],
+  c: RoundConfig,
+  rng: Rng,
+  onStep: (m: DpoStepMetrics) => void,
+  signal?: AbortSignal,
+): Promise<void> {
+  if (refL.length !== pairs.length) throw new Error(`trainDpoAgainstLogps: ${refL.length} reference log-prob pairs for ${pairs.length} pairs`);
+  const perStep = Math.max(1, Math.floor(trainer.batch / 2));
+  for (let e = 0; e < c.epochs; e++) {
+    const order = rng.shuffle(pairs.map((_, i) => i));
+    for (let s = 0; s < order.length; s += perStep) {
+      if (signal?.aborted) throw new Error('run cancelled');
+      const idx = order.slice(s, s + perStep);
+      const batch = idx.flatMap((i): Seq[] => [pairs[i].chosen, pairs[i].rejected]);
+      const lp = await trainer.logProbs(batch); // detached ℓ at the current θ (§0.3)
+      const weights: number[][] = [];
+      const m = { loss: 0, ch: 0, rj: 0, acc: 0, lc: 0, lr: 0 };
+      idx.forEach((i, k) => {
+        const lc = sum(lp[2 * k]);
+        const lr = sum(lp[2 * k + 1]);
+        const rc = lc - refL[i][0];
+        const rr = lr - refL[i][1];
+        const { weight, loss } = dpoPairWeight(rc - rr, c.beta, c.loss);
+        weights.push(lp[2 * k].map(() => weight), lp[2 * k + 1].map(() => -weight));
+        m.loss += loss;
+        m.ch += c.beta * rc;
+        m.rj += c.beta * rr;
+        m.acc += rc > rr ? 1 : 0;
+        m.lc += lc;
+        m.lr += lr;
+      });
+      await trainer.step(batch, weights, idx.length, c.lr);
+      const n = idx.length;
+      onStep({ loss: m.loss / n, 'rewards/chosen': m.ch / n, 'rewards/rejected': m.rj / n, 'rewards/accuracies': m.acc / n, 'rewards/margins': (m.ch - m.rj) / n, 'logps/chosen': m.lc / n, 'logps/rejected': m.lr / n });
+    }
+  }
+}

@@ -5,6 +5,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { runInProcess } from '../../../src/lab/runs/context';
 import { apoClaimHolds, apoExperiment, apoSchema, type ApoSummary, pairedDifference, roundsToTarget } from '../../../src/lab/align/apo';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { validateConfig } from '../../../src/lab/runs/config';
 import { makeTinyModel } from './tiny-model';
 
 test('pairedDifference: mean and standard error of per-sample differences', () => {
@@ -39,4 +42,24 @@ test('apo with α = 0 reproduces iterative DPO exactly, so the claim check fails
   assert.equal(s.apo_rounds_to_target, s.iterative_dpo_rounds_to_target);
   assert.equal(apoClaimHolds(s, config), false);
   assert.equal(s.eval_samples, 12);
+});
+
+test('apo log-probs extrapolation: the reference log-probs come from the geometric extrapolation (α = 0: the policy itself)', async () => {
+  const model = makeTinyModel();
+  const base = { task: 'sentiment', model, prompts: 24, evalPrompts: 4, evalSamples: 2, maxPromptTokens: 8, maxNewTokens: 6, batch: 8, rounds: 3, samplesPerPrompt: 8, extrapolation: 'log-probs' };
+  const firstApoStep = async (alpha: number) => {
+    const r = await runInProcess(apoExperiment, { config: { ...base, alpha }, seed: 2, task: 'sentiment' });
+    const rows = readFileSync(join(r.dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, number>);
+    assert.ok(existsSync(join(r.dir, 'artifacts', 'checkpoints', 'apo', 'round-3', 'config.json')));
+    assert.equal((r.summary as ApoSummary).rounds, 3);
+    assert.ok(rows.some((x) => 'apo/eval/reward' in x && x['apo/round'] === 3));
+    return rows.find((x) => 'apo/rewards/chosen' in x)!;
+  };
+  // α = 0: π_t is θ̂_t itself, so at the first step of round 2 the implicit rewards are 0 up to float32 numerics.
+  const a0 = await firstApoStep(0);
+  assert.ok(Math.abs(a0['apo/rewards/chosen']) < 1e-3 && Math.abs(a0['apo/rewards/rejected']) < 1e-3, JSON.stringify(a0));
+  // α > 0: the reference is the extrapolation, not θ̂_t: log π_t(y) ≠ log π_θ̂_t(y) on the sampled pairs.
+  const a3 = await firstApoStep(0.9);
+  assert.ok(Math.abs(a3['apo/rewards/chosen']) > 1e-3 || Math.abs(a3['apo/rewards/rejected']) > 1e-3, JSON.stringify(a3));
+  assert.ok(!validateConfig(apoExperiment, { extrapolation: 'weights' }).ok);
 });
