@@ -20,6 +20,8 @@ export interface LmMemberOptions {
   batchSize: number;
   /** Decoupled weight decay of AdamW (not on norm weights). */
   weightDecay: number;
+  /** Clip the gradient to this global ℓ2 norm (0: no clipping); the recorded norms are the pre-clip ones. */
+  maxGradNorm: number;
   /** Validation batches (fixed, evenly spaced windows of the validation split). */
   evalBatches: number;
   /** ORT intra-op threads (0: ORT default). */
@@ -28,7 +30,7 @@ export interface LmMemberOptions {
   corpusFile: string;
 }
 
-export const LM_MEMBER_DEFAULTS: LmMemberOptions = { hiddenSize: 64, layers: 2, heads: 4, intermediateSize: 192, seqLen: 64, batchSize: 16, weightDecay: 0.1, evalBatches: 8, threads: 1, corpusFile: '' };
+export const LM_MEMBER_DEFAULTS: LmMemberOptions = { hiddenSize: 64, layers: 2, heads: 4, intermediateSize: 192, seqLen: 64, batchSize: 16, weightDecay: 0.1, maxGradNorm: 0, evalBatches: 16, threads: 1, corpusFile: '' };
 
 export interface LmScheduleRun {
   /** Validation loss after the last step. */
@@ -98,6 +100,7 @@ export async function trainLmWithSchedule(o: LmMemberOptions, schedule: Float64A
     loss: (s, b) => causalLmLoss(llamaLogits(s, cfg, b.input_ids), b.input_ids),
     optimizer: rec.optimizer,
     placement: 'js',
+    maxGradNorm: o.maxGradNorm > 0 ? o.maxGradNorm : undefined,
     runtime,
   });
   const ev = await compileEval({ params: store, inputs: { input_ids: { dtype: 'int64', shape: [B, L] } }, build: (s, i) => ({ loss: causalLmLoss(llamaLogits(s, cfg, i.input_ids), i.input_ids) }), runtime });
@@ -111,6 +114,12 @@ export async function trainLmWithSchedule(o: LmMemberOptions, schedule: Float64A
     if (check && t % 10 === 0) check();
     for (let b = 0; b < B; b++) fill(data.train, batchRng.int(data.train.length - L), b);
     const r = await step.run({ input_ids: ids }, { lr: schedule[t] });
+    if (r.gradNorm !== undefined && r.gradNorm > 0) {
+      // clipping scales the whole gradient by one factor: undo it on the recorded norms
+      const clipped = Math.sqrt(rec.sq[t]);
+      rec.l1[t] *= r.gradNorm / clipped;
+      rec.sq[t] = r.gradNorm * r.gradNorm;
+    }
     if (!Number.isFinite(r.loss)) return { finalLoss: Infinity, gradNorms: Float64Array.from(rec.sq, Math.sqrt), gradNormsL1: rec.l1, trainLoss: Infinity };
     ema = Number.isNaN(ema) ? r.loss : 0.9 * ema + 0.1 * r.loss;
   }

@@ -430,12 +430,13 @@ const schema = z
     lmIntermediateSize: z.number().int().min(8).max(2048).default(192).describe('language model MLP width'),
     lmSeqLen: z.number().int().min(8).max(512).default(64).describe('bytes per language-model training window'),
     lmBatch: z.number().int().min(1).max(64).default(16).describe('language-model windows per step'),
-    lmSteps: z.number().int().min(10).max(100000).default(300).describe('language-model training steps T'),
+    lmSteps: z.number().int().min(10).max(100000).default(800).describe('language-model training steps T'),
     lmWarmupFrac: z.number().min(0).max(0.5).default(0.05).describe('linear warm-up of the constant, cosine and linear schedules of the language model, as a fraction of T (the refined schedule has its own shape)'),
     lmWeightDecay: z.number().min(0).max(1).default(0.1).describe('AdamW decoupled weight decay of the language model (not on norm weights)'),
-    lmLrs: z.array(z.number().positive()).min(1).default([0.0025, 0.005, 0.01]).describe('peak learning rates first swept for every schedule of the language model (extended ×2/÷2 while the best is on an edge)'),
+    lmLrs: z.array(z.number().positive()).min(1).default([0.002, 0.004, 0.008]).describe('peak learning rates first swept for every schedule of the language model (extended ×2/÷2 while the best is on an edge)'),
+    lmMaxGradNorm: z.number().min(0).max(1000).default(1).describe('clip the language model\'s gradient to this global ℓ2 norm, as in GPT training (0: no clipping); refinement reads the pre-clip norms'),
     lmSeeds: z.number().int().min(1).max(20).default(1).describe('language-model runs per (schedule, lr)'),
-    lmEvalBatches: z.number().int().min(1).max(64).default(8).describe('validation batches (fixed windows) of the language model'),
+    lmEvalBatches: z.number().int().min(1).max(64).default(16).describe('validation batches (fixed windows) of the language model'),
     threads: z.number().int().min(0).max(64).default(1).describe('ORT intra-op threads for the language model (0: ORT default)'),
   })
   .strict();
@@ -457,7 +458,7 @@ function suiteMembers(c: Config, rng: Rng): SuiteMember[] {
   const optimizers: ('sgd' | 'adam')[] = c.optimizer === 'both' ? ['sgd', 'adam'] : [c.optimizer];
   const members = problems.flatMap((problem) => optimizers.map((optimizer) => problemMember(problem, optimizer, { batch: c.batch, steps: c.steps, seeds: c.seeds, lrs: optimizer === 'sgd' ? c.sgdLrs : c.adamLrs })));
   if (c.lm) {
-    const lm: LmMemberOptions = { hiddenSize: c.lmHiddenSize, layers: c.lmLayers, heads: c.lmHeads, intermediateSize: c.lmIntermediateSize, seqLen: c.lmSeqLen, batchSize: c.lmBatch, weightDecay: c.lmWeightDecay, evalBatches: c.lmEvalBatches, threads: c.threads, corpusFile: c.lmCorpusFile };
+    const lm: LmMemberOptions = { hiddenSize: c.lmHiddenSize, layers: c.lmLayers, heads: c.lmHeads, intermediateSize: c.lmIntermediateSize, seqLen: c.lmSeqLen, batchSize: c.lmBatch, weightDecay: c.lmWeightDecay, maxGradNorm: c.lmMaxGradNorm, evalBatches: c.lmEvalBatches, threads: c.threads, corpusFile: c.lmCorpusFile };
     members.push({ name: 'gpt-adamw', optimizer: 'adamw', lrs: c.lmLrs, steps: c.lmSteps, seeds: c.lmSeeds, warmup: Math.round(c.lmWarmupFrac * c.lmSteps), train: (schedule, seed, check) => trainLmWithSchedule(lm, schedule, seed, check) });
   }
   if (members.length === 0) throw new Error('model: no suite member selected (set lm: true or give a model)');

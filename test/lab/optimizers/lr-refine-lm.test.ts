@@ -9,7 +9,7 @@ import { trainLmWithSchedule, withGradNormRecorder, type LmMemberOptions } from 
 import { loadCorpusBytes, modelConfig, rootSchema } from '../../../src/lab/optimizers/root';
 import { metricNames, runForTest } from './helpers';
 
-const TINY: LmMemberOptions = { hiddenSize: 16, layers: 1, heads: 2, intermediateSize: 32, seqLen: 16, batchSize: 4, weightDecay: 0.1, evalBatches: 2, threads: 1, corpusFile: '' };
+const TINY: LmMemberOptions = { hiddenSize: 16, layers: 1, heads: 2, intermediateSize: 32, seqLen: 16, batchSize: 4, weightDecay: 0.1, maxGradNorm: 0, evalBatches: 2, threads: 1, corpusFile: '' };
 
 test('recorded ℓ2 gradient norm equals the core step\'s global norm (in-graph clipping output); ℓ2 ≤ ℓ1 ≤ √n·ℓ2; both AdamW placements give the same step', async () => {
   const cfg = modelConfig(rootSchema.parse({ hiddenSize: 16, layers: 1, heads: 2, intermediateSize: 32, seqLen: 16 }));
@@ -54,6 +54,11 @@ test('LM training with a schedule: learns, is deterministic in the seed, lr 0 ke
   let checks = 0;
   await trainLmWithSchedule(TINY, new Float64Array(25), 3, () => checks++);
   assert.equal(checks, 3);
+  // with clipping the recorded norms are still those of the raw gradient (same first step)
+  const clipped = await trainLmWithSchedule({ ...TINY, maxGradNorm: 1e-3 }, new Float64Array(3).fill(0.01), 3);
+  const free = await trainLmWithSchedule(TINY, new Float64Array(3).fill(0.01), 3);
+  assert.ok(free.gradNorms[0] > 1e-3, `raw norm ${free.gradNorms[0]} must exceed the clip level for the check to bite`);
+  assert.ok(Math.abs(clipped.gradNorms[0] - free.gradNorms[0]) < 1e-4 * free.gradNorms[0] && Math.abs(clipped.gradNormsL1[0] - free.gradNormsL1[0]) < 1e-4 * free.gradNormsL1[0], `clipped run records ${clipped.gradNorms[0]}/${clipped.gradNormsL1[0]}, raw ${free.gradNorms[0]}/${free.gradNormsL1[0]}`);
   await assert.rejects(trainLmWithSchedule({ ...TINY, heads: 3 }, new Float64Array(5), 0), /heads: 3 must divide hiddenSize 16/);
 });
 
