@@ -2,7 +2,7 @@
 // "Accelerated Preference Optimization", arXiv 2410.06293). Per prompt x: K responses, true reward
 // r*(x,y) ~ N(0,1), π_ref = softmax of N(0,1) logits. Iteration t (reference = the current policy π_t):
 //   D_t: N pairs y, y′ ~ π_t(·|x), labelled by Bradley–Terry, P(y ≻ y′) = σ(r*(y) − r*(y′))
-//   π̂_{t+1} = argmin_π −E_{D_t} log σ(β[log π(y+)/π_t(y+) − log π(y−)/π_t(y−)])   (Eq. 3.3, DPO against π_t)
+//   π̂_{t+1} = argmin_π −E_{D_t} log σ(β[log π(y+)/π_t(y+) − log π(y−)/π_t(y−)])   (§3.1: DPO against π_t)
 //             fitted by Adam on tabular logits started at log π_t (fresh moments every iteration)
 //   log π_{t+1} = log π̂_{t+1} + α(log π̂_{t+1} − log π̂_t) − log Z′_t                (Eq. 3.6/3.7, π̂_0 = π_ref)
 // The output after t iterations is π̂_t (pre-extrapolation, as in Catalyst); α = 0 is iterative DPO.
