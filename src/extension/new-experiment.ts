@@ -183,7 +183,10 @@ export async function newExperimentSpec(
   if (task === undefined && exp.tasks.length) return undefined;
   const model = await pickModel(exp, services);
   if (model === undefined) return undefined;
-  const config = await configForm(exp, services);
+  // Where the config has a task field (alignment methods), the form starts on the picked task and the run follows the form.
+  const taskField = 'task' in exp.schema.shape;
+  const config = await configForm(exp, services, taskField && task !== undefined ? { task } : {});
   if (!config) return undefined;
-  return { experiment: exp.id, task, model: model ?? undefined, config, device: services.device(), threads: services.threads() };
+  const runTask = taskField && typeof config.task === 'string' ? config.task : task;
+  return { experiment: exp.id, task: runTask, model: model ?? undefined, config, device: services.device(), threads: services.threads() };
 }

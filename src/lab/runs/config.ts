@@ -119,6 +119,31 @@ export function parseConfig(exp: Experiment, raw: unknown): Record<string, unkno
   return r.config;
 }
 
+/**
+ * The run's task and parsed config, kept consistent: when the experiment's config has a `task` field,
+ * the run's task (e.g. `--task lm`) is written into it, a config that names a different task is an
+ * error, and a task given only in the config becomes the run's task. Otherwise the task must be one of
+ * the experiment's tasks (default: the first).
+ */
+export function resolveTaskAndConfig(exp: Experiment, task: string | undefined, raw: unknown): { task: string; config: Record<string, unknown> } {
+  const hasTaskField = 'task' in exp.schema.shape;
+  if (task !== undefined && exp.tasks.length && !exp.tasks.includes(task)) {
+    throw new ConfigError([{ field: 'task', message: `experiment '${exp.id}' has no task '${task}'; tasks: ${exp.tasks.join(', ')}` }]);
+  }
+  if (hasTaskField && raw && typeof raw === 'object' && !Array.isArray(raw)) {
+    const given = (raw as Record<string, unknown>).task;
+    if (task !== undefined && given !== undefined && given !== task) {
+      throw new ConfigError([{ field: 'task', message: `the run's task is '${task}' but the config says ${show(given)}; give one of them` }]);
+    }
+    if (task !== undefined) raw = { ...raw, task };
+  } else if (hasTaskField && task !== undefined && (raw === undefined || raw === null)) {
+    raw = { task };
+  }
+  const config = parseConfig(exp, raw);
+  if (hasTaskField) return { task: String(config.task), config };
+  return { task: task ?? exp.tasks[0] ?? 'default', config };
+}
+
 /** Read a JSON config file; errors name the file. */
 export function readConfigFile(path: string): Record<string, unknown> {
   let text: string;

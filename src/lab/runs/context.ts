@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type { Device, Experiment, Metrics, RunContext } from '../../core/experiment';
 import { Rng } from '../../core/rng';
-import { parseConfig } from './config';
+import { resolveTaskAndConfig } from './config';
 import { ARTIFACTS_DIR, METRICS_FILE, RunStore, SAMPLES_FILE, type RunRecord, readRunRecord, writeRunRecord } from './store';
 
 export class CancelledError extends Error {
@@ -95,11 +95,11 @@ export async function runInProcess(
   opts: { runsDir?: string; config?: Record<string, unknown>; seed?: number; device?: Device; threads?: number; signal?: AbortSignal; task?: string },
 ): Promise<{ record: RunRecord; dir: string; summary: Record<string, unknown> | void }> {
   const runsDir = resolve(opts.runsDir ?? mkdtempSync(join(tmpdir(), 'proxlab-runs-')));
-  const config = parseConfig(exp, opts.config ?? {});
+  const { task, config } = resolveTaskAndConfig(exp, opts.task, opts.config ?? {});
   const store = new RunStore(runsDir);
   const { record, dir } = store.create({
     experiment: exp.id,
-    task: opts.task ?? exp.tasks[0] ?? 'default',
+    task,
     config,
     seed: opts.seed ?? 0,
     device: opts.device ?? 'cpu',

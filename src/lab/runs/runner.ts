@@ -4,7 +4,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
 import type { Device } from '../../core/experiment';
-import { parseConfig } from './config';
+import { resolveTaskAndConfig } from './config';
 import type { ProgressEvent } from './context';
 import { defaultCliPath, packageVersion } from './package-root';
 import { getExperiment } from './registry';
@@ -62,11 +62,7 @@ export function isChildMessage(m: unknown): m is ChildMessage {
 export function startRun(spec: RunSpec, opts: RunnerOptions): RunHandle {
   const exp = getExperiment(spec.experiment);
   if (!exp) throw new Error(`unknown experiment '${spec.experiment}'`);
-  const task = spec.task ?? exp.tasks[0] ?? 'default';
-  if (exp.tasks.length && !exp.tasks.includes(task)) {
-    throw new Error(`experiment '${exp.id}' has no task '${task}'; tasks: ${exp.tasks.join(', ')}`);
-  }
-  const config = parseConfig(exp, spec.config ?? {});
+  const { task, config } = resolveTaskAndConfig(exp, spec.task, spec.config ?? {});
   const store = new RunStore(resolve(opts.runsDir));
   const { record, dir } = store.create({
     experiment: exp.id,

@@ -52,7 +52,7 @@ test('dpo: a bad preference JSONL fails naming the file, line and field', async 
 });
 
 test('apo: both arms logged with prefixes; APO branches off iterative DPO after round 1', async () => {
-  const r = await runInProcess(apoExperiment, { config: { ...small, rounds: 3, samplesPerPrompt: 4 }, seed: 2 });
+  const r = await runInProcess(apoExperiment, { config: { ...small, rounds: 3, samplesPerPrompt: 4 }, seed: 2, task: 'sentiment' });
   const k = keys(r.dir);
   for (const m of ['apo/eval/reward', 'iterative_dpo/eval/reward', 'apo/objective/kl', 'iterative_dpo/rewards/margins']) assert.ok(k.has(m), m);
   const s = r.summary as Record<string, number>;

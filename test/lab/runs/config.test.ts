@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { applySets, ConfigError, describeFields, readConfigFile, validateConfig } from '../../../src/lab/runs/config';
+import { applySets, ConfigError, describeFields, readConfigFile, resolveTaskAndConfig, validateConfig } from '../../../src/lab/runs/config';
 import { getExperiment } from '../../../src/lab/runs/registry';
 
 const cbo = getExperiment('cbo')!;
@@ -55,4 +55,17 @@ test('--set values are parsed by field type; malformed sets and files raise Conf
   assert.throws(() => readConfigFile(join(dir, 'arr.json')), /must hold a JSON object/);
   assert.throws(() => readConfigFile(join(dir, 'missing.json')), /cannot read .*missing\.json: no such file/);
   assert.deepEqual(readConfigFile(join(dir, 'ok.json')), { dim: 3 });
+});
+
+test('the run task and a config task field agree: --task fills the field, a mismatch or unknown task is a field error', () => {
+  const nash = getExperiment('nash-mp')!;
+  assert.deepEqual(resolveTaskAndConfig(nash, 'lm', {}).config.task, 'lm');
+  assert.equal(resolveTaskAndConfig(nash, 'lm', undefined).task, 'lm');
+  assert.equal(resolveTaskAndConfig(nash, undefined, { task: 'lm' }).task, 'lm', 'a task named only in the config becomes the run task');
+  assert.equal(resolveTaskAndConfig(nash, undefined, {}).task, 'tabular');
+  assert.throws(() => resolveTaskAndConfig(nash, 'lm', { task: 'tabular' }), (e: unknown) => e instanceof ConfigError && /task: the run's task is 'lm' but the config says "tabular"/.test(e.message));
+  assert.throws(() => resolveTaskAndConfig(nash, 'chess', {}), (e: unknown) => e instanceof ConfigError && /task: experiment 'nash-mp' has no task 'chess'; tasks: tabular, lm/.test(e.message));
+  const cbo = getExperiment('cbo')!;
+  assert.equal(resolveTaskAndConfig(cbo, undefined, {}).task, cbo.tasks[0] ?? 'default');
+  assert.equal('task' in resolveTaskAndConfig(cbo, undefined, {}).config, false, 'no task field is added where the schema has none');
 });
