@@ -9,7 +9,6 @@ import { runClaim } from '../../src/lab/runs/claims';
 // They still run and print what they measured; node's test runner reports them as todo instead of
 // failing CI. Remove an entry once its claim holds — a passing todo is reported too.
 const NOT_YET_REPRODUCED: Record<string, string> = {
-  apo: 'APO reaches iterative DPO’s round-4 reward at round 3 on seeds 1–2 (KL 15/12) but drifts on seed 0 (KL 45, reward 0.016 vs 0.077); single rounds on ~40 pairs are noise-dominated (update cosine ≈ 0.05)',
   p3o: 'PPO with a value model has the better reward–KL frontier on the raw reward (gap −0.008/−0.033/−0.024, 3 seeds); P3O leads only under per-prompt reward offsets δ~U(±10), where PPO stalls (+0.039/−0.006/+0.006)',
   harpg: 'N-HARPG trails vanilla PG at 2000 trajectories on 1-D LQG, the double integrator and CartPole; a pre-registered 20000-trajectory check on 1-D LQG failed (2/3 fresh seeds, 5/6 in all), and there the same recursion without the Hessian correction (N-SGDM) beats N-HARPG on 5/6 seeds',
   'lr-refine': 'linear decay beats cosine (−0.18), but refinement does not improve the suite median (+0.035, 3 seeds): helps MLP+Adam (ℓ1 rule, −0.08), ties logistic, loses on MLP+SGD (+1.37) where the pilot\'s norms fall ~4× from fitting and the refined schedule peaks at ~0.85T',
