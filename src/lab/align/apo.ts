@@ -11,8 +11,8 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { defineExperiment, type RunContext } from '../../core/experiment';
 import { compareTabularApo, type TabularArmSummary, type TabularComparisonOptions, type TabularIterationLog } from './apo-tabular';
-import { bestWorstPairs, completionReward, dpoFields, type ArmResult, runPreferenceRounds, setupLmRun, trainDpoAgainstLogps } from './dpo';
-import { type Completion, encodePrompts, evaluatePolicy, pickRng, readCheckpointWeights, removeScratch, sampleMixture, samplerFor, sum, writeCheckpoint } from './policy';
+import { bestWorstPairs, dpoFields, evaluateRound, type ArmResult, runPreferenceRounds, setupLmRun, trainDpoAgainstLogps } from './dpo';
+import { type Completion, encodePrompts, pickRng, readCheckpointWeights, removeScratch, sampleMixture, samplerFor, sum, writeCheckpoint } from './policy';
 import { brownPrompts } from '../tasks/sentiment';
 import type { Weights } from '../lm/llama/config';
 
@@ -158,16 +158,8 @@ async function runLogSpaceApoRounds(ctx: RunContext<ApoConfig>, s: LmSetup, bran
     hatPrev = hat;
     hat = trainer.weights(); // θ̂_{t+1}
     writeCheckpoint(join(ctx.artifactsDir, 'checkpoints', 'apo', `round-${t + 1}`), model, hat, { round: t + 1, arm: 'apo', alpha: c.alpha, extrapolation: 'log-probs' });
-    const lm = await samplerFor(tmp('eval'), model, hat, ctx.threads);
-    const ev = await evaluatePolicy(trainer, lm, hat, initial, s.evalPrompts, completionReward, { maxNewTokens: c.maxNewTokens, seed: ctx.seed * 31 + 5, perPrompt: c.evalSamples, refSamples: s.refEvalSamples });
-    await lm.dispose();
-    res.evalReward.push(ev.reward);
-    res.evalRewardSamples.push(ev.samples.map(completionReward));
-    res.evalWinRate.push(ev.winRate);
-    res.kl.push(ev.kl);
-    res.refReward = ev.refReward;
-    ctx.log(step.value, { 'apo/eval/reward': ev.reward, 'apo/eval/win_rate': ev.winRate, 'apo/objective/kl': ev.kl, 'apo/eval/distinct_2': ev.distinct2, 'apo/round': t + 1, 'eval/ref_reward': ev.refReward });
-    ctx.progress(t + 1, c.rounds, { metric: 'apo/eval/reward', value: ev.reward });
+    await evaluateRound({ ctx, c, model, trainer, arm: 'apo', prefix: 'apo/', evalPrompts: s.evalPrompts, refEvalSamples: s.refEvalSamples, initial, res }, hat, t + 1, step.value);
+    ctx.progress(t + 1, c.rounds, { metric: 'apo/eval/reward', value: res.evalReward[res.evalReward.length - 1] });
   }
   res.secondsPerRound = (Date.now() - t0) / 1000 / Math.max(1, c.rounds - 1);
   res.final = hat;

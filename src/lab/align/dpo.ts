@@ -90,18 +90,7 @@ export async function sampleSentimentPairs(lm: CausalLm, prompts: string[], c: R
   const ids = encodePrompts(lm.tokenizer, prompts, c.maxPromptTokens);
   const rep = ids.flatMap((p) => Array.from({ length: c.samplesPerPrompt }, () => p));
   const comps = await sampleCompletions(lm, rep, { maxNewTokens: c.maxNewTokens, temperature: c.temperature, seed });
-  const pairs: Pair[] = [];
-  prompts.forEach((prompt, i) => {
-    const group = comps.slice(i * c.samplesPerPrompt, (i + 1) * c.samplesPerPrompt).map((x) => ({ x, r: completionReward(x) }));
-    group.sort((a, b) => b.r - a.r);
-    const best = group[0];
-    const worst = group[group.length - 1];
-    if (best.r === worst.r) return; // no preference signal
-    const bestWins = bradleyTerryPrefers(best.r, worst.r, c.btTemperature, rng);
-    const [ch, rj] = bestWins ? [best, worst] : [worst, best];
-    pairs.push({ prompt, chosen: ch.x, rejected: rj.x, rewardChosen: ch.r, rewardRejected: rj.r });
-  });
-  return pairs;
+  return bestWorstPairs(prompts, comps, c, rng);
 }
 
 /** Pairs from a user JSONL file, tokenized and cut to the run's prompt / continuation lengths. */
@@ -138,38 +127,9 @@ export async function trainDpo(
   signal?: AbortSignal,
 ): Promise<void> {
   if (!pairs.length) return;
-  const seqs = (p: Pair): Seq[] => [p.chosen, p.rejected];
-  const refLp = await trainer.logProbs(pairs.flatMap(seqs), refWeights);
-  const refL = pairs.map((_, i) => [sum(refLp[2 * i]), sum(refLp[2 * i + 1])]);
-  const perStep = Math.max(1, Math.floor(trainer.batch / 2));
-  for (let e = 0; e < c.epochs; e++) {
-    const order = rng.shuffle(pairs.map((_, i) => i));
-    for (let s = 0; s < order.length; s += perStep) {
-      if (signal?.aborted) throw new Error('run cancelled');
-      const idx = order.slice(s, s + perStep);
-      const batch = idx.flatMap((i) => seqs(pairs[i]));
-      const lp = await trainer.logProbs(batch); // detached ℓ at the current θ (§0.3)
-      const weights: number[][] = [];
-      const m = { loss: 0, ch: 0, rj: 0, acc: 0, lc: 0, lr: 0 };
-      idx.forEach((i, k) => {
-        const lc = sum(lp[2 * k]);
-        const lr = sum(lp[2 * k + 1]);
-        const rc = lc - refL[i][0];
-        const rr = lr - refL[i][1];
-        const { weight, loss } = dpoPairWeight(rc - rr, c.beta, c.loss);
-        weights.push(lp[2 * k].map(() => weight), lp[2 * k + 1].map(() => -weight));
-        m.loss += loss;
-        m.ch += c.beta * rc;
-        m.rj += c.beta * rr;
-        m.acc += rc > rr ? 1 : 0;
-        m.lc += lc;
-        m.lr += lr;
-      });
-      await trainer.step(batch, weights, idx.length, c.lr);
-      const n = idx.length;
-      onStep({ loss: m.loss / n, 'rewards/chosen': m.ch / n, 'rewards/rejected': m.rj / n, 'rewards/accuracies': m.acc / n, 'rewards/margins': (m.ch - m.rj) / n, 'logps/chosen': m.lc / n, 'logps/rejected': m.lr / n });
-    }
-  }
+  const refLp = await trainer.logProbs(pairs.flatMap((p): Seq[] => [p.chosen, p.rejected]), refWeights);
+  const refL = pairs.map((_, i): [number, number] => [sum(refLp[2 * i]), sum(refLp[2 * i + 1])]);
+  await trainDpoAgainstLogps(trainer, pairs, refL, c, rng, onStep, signal);
 }
 
 export interface ArmResult {
@@ -182,6 +142,28 @@ export interface ArmResult {
   refReward: number;
   secondsPerRound: number;
   final: Weights;
+}
+
+/**
+ * Evaluate θ after `round` on the held-out prompts (same prompts and sampling seed every round and arm, so
+ * rounds and arms are paired), append to the arm's curves and log `<prefix>eval/reward`, win-rate, KL, distinct-2.
+ */
+export async function evaluateRound(
+  a: { ctx: RunContext<unknown>; c: RoundConfig; model: AlignModel; trainer: PolicyTrainer; arm: string; prefix: string; evalPrompts: number[][]; refEvalSamples: Completion[]; initial: Weights; res: ArmResult },
+  w: Weights,
+  round: number,
+  step: number,
+): Promise<void> {
+  const { ctx, c, res, prefix } = a;
+  const lm = await samplerFor(join(ctx.artifactsDir, 'tmp', `${a.arm}-eval`), a.model, w, ctx.threads);
+  const ev = await evaluatePolicy(a.trainer, lm, w, a.initial, a.evalPrompts, completionReward, { maxNewTokens: c.maxNewTokens, seed: ctx.seed * 31 + 5, perPrompt: c.evalSamples, refSamples: a.refEvalSamples });
+  await lm.dispose();
+  res.evalReward.push(ev.reward);
+  res.evalRewardSamples.push(ev.samples.map(completionReward));
+  res.evalWinRate.push(ev.winRate);
+  res.kl.push(ev.kl);
+  res.refReward = ev.refReward;
+  ctx.log(step, { [`${prefix}eval/reward`]: ev.reward, [`${prefix}eval/win_rate`]: ev.winRate, [`${prefix}objective/kl`]: ev.kl, [`${prefix}eval/distinct_2`]: ev.distinct2, [`${prefix}round`]: round, 'eval/ref_reward': ev.refReward });
 }
 
 /**
@@ -238,18 +220,8 @@ export async function runPreferenceRounds(o: {
     }
   }
   const stepRef = o.stepOffset ?? { value: 0 };
-  const evalOne = async (w: Weights, round: number) => {
-    const lm = await samplerFor(join(ctx.artifactsDir, 'tmp', `${o.arm}-eval`), model, w, ctx.threads);
-    const ev = await evaluatePolicy(trainer, lm, w, initial, o.evalPrompts, completionReward, { maxNewTokens: c.maxNewTokens, seed: ctx.seed * 31 + 5, perPrompt: c.evalSamples, refSamples: o.refEvalSamples });
-    await lm.dispose();
-    res.evalReward.push(ev.reward);
-    res.evalRewardSamples.push(ev.samples.map(completionReward));
-    res.evalWinRate.push(ev.winRate);
-    res.kl.push(ev.kl);
-    res.refReward = ev.refReward;
-    ctx.log(stepRef.value, { [`${prefix}eval/reward`]: ev.reward, [`${prefix}eval/win_rate`]: ev.winRate, [`${prefix}objective/kl`]: ev.kl, [`${prefix}eval/distinct_2`]: ev.distinct2, [`${prefix}round`]: round, 'eval/ref_reward': ev.refReward });
-    return ev;
-  };
+  const evalOne = (w: Weights, round: number) =>
+    evaluateRound({ ctx, c, model, trainer, arm: o.arm, prefix, evalPrompts: o.evalPrompts, refEvalSamples: o.refEvalSamples, initial, res }, w, round, stepRef.value);
   if (start === 0 && !o.branchFrom) await evalOne(initial, 0);
   const t0 = Date.now();
   let final = start > 0 ? hatPrev : initial;
