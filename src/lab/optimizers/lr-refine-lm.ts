@@ -30,7 +30,7 @@ export interface LmMemberOptions {
   corpusFile: string;
 }
 
-export const LM_MEMBER_DEFAULTS: LmMemberOptions = { hiddenSize: 64, layers: 2, heads: 4, intermediateSize: 192, seqLen: 64, batchSize: 16, weightDecay: 0.1, maxGradNorm: 0, evalBatches: 16, threads: 1, corpusFile: '' };
+export const LM_MEMBER_DEFAULTS: LmMemberOptions = { hiddenSize: 64, layers: 2, heads: 4, intermediateSize: 192, seqLen: 64, batchSize: 16, weightDecay: 0.1, maxGradNorm: 1, evalBatches: 16, threads: 1, corpusFile: '' };
 
 export interface LmScheduleRun {
   /** Validation loss after the last step. */
