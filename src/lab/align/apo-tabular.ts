@@ -9,6 +9,7 @@
 // With exact rewards the closed form (Thm 4.1) is π̂_{t+1} ∝ π_ref·exp(Σ_{i≤t} (1 − α^{t+1−i})/(1−α)·r/β):
 // each reward estimate ends up counted 1/(1−α) times. Metrics are exact expectations under π̂_t.
 import { logSumExp } from '../../core/linalg/logsumexp';
+import { log1pExp, sigmoid } from '../../core/linalg/logistic';
 import { Rng } from '../../core/rng';
 
 export interface TabularPreferenceProblem {
@@ -150,7 +151,7 @@ export function fitTabularDpo(refLogProbs: Float64Array, wins: WinCounts, o: Dpo
       if (!c) continue;
       const rc = o.beta * (logProbs[i] - refLogProbs[i]);
       const rr = o.beta * (logProbs[j] - refLogProbs[j]);
-      met.loss += c * softplus(rr - rc);
+      met.loss += c * log1pExp(rr - rc);
       met.ch += c * rc;
       met.rj += c * rr;
       met.acc += rc > rr ? c : 0;
@@ -263,15 +264,6 @@ export function closedFormRewardWeight(t: number, alpha: number): number {
   let w = 0;
   for (let k = 1; k <= t; k++) w += alpha === 1 ? k : (1 - alpha ** k) / (1 - alpha);
   return w;
-}
-
-function sigmoid(z: number): number {
-  return z >= 0 ? 1 / (1 + Math.exp(-z)) : Math.exp(z) / (1 + Math.exp(z));
-}
-
-/** log(1 + e^z) without overflow. */
-function softplus(z: number): number {
-  return z > 0 ? z + Math.log1p(Math.exp(-z)) : Math.log1p(Math.exp(z));
 }
 
 export interface TabularComparisonOptions extends DpoFitOptions {

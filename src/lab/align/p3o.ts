@@ -26,9 +26,6 @@ import { completionReward, lastRoundDir, setupLmRun } from './dpo';
 import { type Completion, copyWeights, encodePrompts, evaluatePolicy, lmFields, mean, pickRng, type PolicyTrainer, readCheckpointWeights, removeScratch, sampleCompletions, samplerFor, sum, writeCheckpoint } from './policy';
 import { ppoFields, type PpoRollout, ppoUpdate, ValueCritic } from './ppo';
 
-// Re-exported: the PPO pieces used to live here.
-export { ppoReturns, ppoTokenWeights } from './ppo';
-
 export const p3oSchema = z
   .object({
     task: z.enum(['sentiment']).default('sentiment').describe('sentiment: Brown prefixes, AFINN-165 reward per token'),

@@ -145,23 +145,6 @@ export class PolicyTrainer {
     this.nll.step.step = 0;
   }
 
-  /** Pack ≤ batch sequences into [B, ctx] ids (right padding; causal attention keeps pads out of real tokens). */
-  private pack(seqs: Seq[]): BigInt64Array {
-    if (seqs.length > this.batch) throw new Error(`pack: ${seqs.length} sequences exceed the batch of ${this.batch}`);
-    const ids = new BigInt64Array(this.batch * this.ctx).fill(BigInt(this.padId));
-    seqs.forEach((s, b) => {
-      const all = [...s.prompt, ...s.completion];
-      if (all.length > this.ctx) throw new Error(`pack: sequence of ${all.length} tokens exceeds the context of ${this.ctx}`);
-      all.forEach((t, j) => (ids[b * this.ctx + j] = BigInt(t)));
-    });
-    return ids;
-  }
-
-  private unpack(seqs: Seq[], flat: Float32Array): number[][] {
-    const W = this.ctx - 1;
-    return seqs.map((s, b) => s.completion.map((_, j) => flat[b * W + s.prompt.length - 1 + j]));
-  }
-
   /** Per-token completion log-probs under θ (weights omitted) or under another weight set. */
   async logProbs(seqs: Seq[], weights?: Weights): Promise<number[][]> {
     const out: number[][] = [];
@@ -173,8 +156,8 @@ export class PolicyTrainer {
     try {
       for (let i = 0; i < seqs.length; i += this.batch) {
         const chunk = seqs.slice(i, i + this.batch);
-        const flat = await (weights ? this.lpOther : this.lp).run(this.pack(chunk));
-        out.push(...this.unpack(chunk, flat));
+        const flat = await (weights ? this.lpOther : this.lp).run(packSequences(chunk, this.batch, this.ctx, this.padId));
+        out.push(...unpackCompletionRows(chunk, flat, this.ctx - 1));
       }
     } finally {
       if (saved) for (const [k, v] of saved) this.evalStore.swap(k, v);
@@ -185,14 +168,40 @@ export class PolicyTrainer {
   /** One AdamW step on −Σ_i Σ_t w_{i,t} ℓ_{i,t} / Z over ≤ batch sequences; returns ℓ at the pre-step θ. */
   async step(seqs: Seq[], tokenWeights: number[][], normalizer: number, lr: number): Promise<{ loss: number; logprobs: number[][]; gradNorm?: number }> {
     const W = this.ctx - 1;
-    const w = new Float32Array(this.batch * W);
-    seqs.forEach((s, b) => {
-      if (tokenWeights[b].length !== s.completion.length) throw new Error(`step: sequence ${b} has ${s.completion.length} tokens but ${tokenWeights[b].length} weights`);
-      tokenWeights[b].forEach((x, j) => (w[b * W + s.prompt.length - 1 + j] = x));
-    });
-    const r = await this.nll.run(this.pack(seqs), w, normalizer, lr);
-    return { loss: r.loss, logprobs: this.unpack(seqs, r.logprobs), gradNorm: r.gradNorm };
+    const w = packCompletionRows(seqs, tokenWeights, this.batch, W, 'step');
+    const r = await this.nll.run(packSequences(seqs, this.batch, this.ctx, this.padId), w, normalizer, lr);
+    return { loss: r.loss, logprobs: unpackCompletionRows(seqs, r.logprobs, W), gradNorm: r.gradNorm };
   }
+}
+
+/**
+ * Pack ≤ batch sequences into right-padded [B, ctx] ids (causal attention keeps pads out of real tokens).
+ * Token j of a completion is scored at position |prompt| − 1 + j of the [B, ctx − 1] outputs.
+ */
+export function packSequences(seqs: Seq[], batch: number, ctx: number, padId: number): BigInt64Array {
+  if (seqs.length > batch) throw new Error(`pack: ${seqs.length} sequences exceed the batch of ${batch}`);
+  const ids = new BigInt64Array(batch * ctx).fill(BigInt(padId));
+  seqs.forEach((s, b) => {
+    const all = [...s.prompt, ...s.completion];
+    if (all.length > ctx) throw new Error(`pack: sequence of ${all.length} tokens exceeds the context of ${ctx}`);
+    all.forEach((t, j) => (ids[b * ctx + j] = BigInt(t)));
+  });
+  return ids;
+}
+
+/** Per-completion-token rows from a [B, W = ctx − 1] output. */
+export function unpackCompletionRows(seqs: Seq[], flat: Float32Array, W: number): number[][] {
+  return seqs.map((s, b) => s.completion.map((_, j) => flat[b * W + s.prompt.length - 1 + j]));
+}
+
+/** Per-completion-token rows (weights, targets) into a [B, W = ctx − 1] input; `what` names the caller in errors. */
+export function packCompletionRows(seqs: Seq[], rows: number[][], batch: number, W: number, what: string): Float32Array {
+  const out = new Float32Array(batch * W);
+  seqs.forEach((s, b) => {
+    if (rows[b].length !== s.completion.length) throw new Error(`${what}: sequence ${b} has ${s.completion.length} tokens but ${rows[b].length} values`);
+    rows[b].forEach((x, j) => (out[b * W + s.prompt.length - 1 + j] = x));
+  });
+  return out;
 }
 
 export const sum = (a: number[]): number => a.reduce((x, y) => x + y, 0);

@@ -31,7 +31,7 @@ import { adamw } from '../../core/optim';
 import type { Rng } from '../../core/rng';
 import { llamaParamSpecs } from '../lm/llama/config';
 import { toCoreConfig } from '../lm/pretrain';
-import { type AlignModel, mean, type PolicyTrainer, type Seq, sum } from './policy';
+import { type AlignModel, mean, packCompletionRows, packSequences, type PolicyTrainer, type Seq, sum, unpackCompletionRows } from './policy';
 
 /** PPO hyperparameters (TRL names in the help text). Spread into an experiment's schema. */
 export const ppoFields = {
@@ -103,29 +103,6 @@ export function clippedValueLoss(v: number, vOld: number, ret: number, eps: numb
 
 // ---------------------------------------------------------------- the critic
 
-/** Same packing as the policy trainer: right-padded [B, ctx] ids; token j of the completion is scored at position |prompt| − 1 + j. */
-function packIds(seqs: Seq[], batch: number, ctx: number, padId: number): BigInt64Array {
-  if (seqs.length > batch) throw new Error(`critic: ${seqs.length} sequences exceed the batch of ${batch}`);
-  const ids = new BigInt64Array(batch * ctx).fill(BigInt(padId));
-  seqs.forEach((s, b) => {
-    const all = [...s.prompt, ...s.completion];
-    if (all.length > ctx) throw new Error(`critic: sequence of ${all.length} tokens exceeds the context of ${ctx}`);
-    all.forEach((t, j) => (ids[b * ctx + j] = BigInt(t)));
-  });
-  return ids;
-}
-
-/** Per completion token values from a [B, ctx − 1] array; pack per-token rows into one. */
-const unpackRows = (seqs: Seq[], flat: Float32Array, W: number) => seqs.map((s, b) => s.completion.map((_, j) => flat[b * W + s.prompt.length - 1 + j]));
-function packRows(seqs: Seq[], rows: number[][], batch: number, W: number): Float32Array {
-  const out = new Float32Array(batch * W);
-  seqs.forEach((s, b) => {
-    if (rows[b].length !== s.completion.length) throw new Error(`critic: sequence ${b} has ${s.completion.length} tokens but ${rows[b].length} targets`);
-    rows[b].forEach((x, j) => (out[b * W + s.prompt.length - 1 + j] = x));
-  });
-  return out;
-}
-
 /** The value model: the LM decoder (HF names) + `v_head` [1, D] with bias; V(s_t) at every position. */
 function valueGraph(s: ParamScope, model: AlignModel, ids: Tensor): Tensor {
   const [B, T] = ids.shape;
@@ -182,8 +159,8 @@ export class ValueCritic {
     const out: number[][] = [];
     for (let i = 0; i < seqs.length; i += this.batch) {
       const chunk = seqs.slice(i, i + this.batch);
-      const r = await this.evalProgram.run({ input_ids: packIds(chunk, this.batch, this.ctx, this.padId) });
-      out.push(...unpackRows(chunk, r.values.data as Float32Array, this.ctx - 1));
+      const r = await this.evalProgram.run({ input_ids: packSequences(chunk, this.batch, this.ctx, this.padId) });
+      out.push(...unpackCompletionRows(chunk, r.values.data as Float32Array, this.ctx - 1));
     }
     return out;
   }
@@ -191,19 +168,20 @@ export class ValueCritic {
   /** One AdamW step on the clipped value loss of ≤ batch sequences; returns the loss (without vf_coef), clip fraction and the pre-step values. */
   async step(seqs: Seq[], returns: number[][], oldValues: number[][], vfCoef: number, lr: number): Promise<{ loss: number; clipfrac: number; values: number[][] }> {
     const W = this.ctx - 1;
-    const mask = packRows(
+    const mask = packCompletionRows(
       seqs,
       seqs.map((s) => s.completion.map(() => 1)),
       this.batch,
       W,
+      'critic',
     );
     const tokens = sum(seqs.map((s) => s.completion.length));
     const r = await this.train.run(
-      { input_ids: packIds(seqs, this.batch, this.ctx, this.padId), returns: packRows(seqs, returns, this.batch, W), old_values: packRows(seqs, oldValues, this.batch, W), mask, normalizer: Float32Array.of(Math.max(1, tokens)) },
+      { input_ids: packSequences(seqs, this.batch, this.ctx, this.padId), returns: packCompletionRows(seqs, returns, this.batch, W, 'critic'), old_values: packCompletionRows(seqs, oldValues, this.batch, W, 'critic'), mask, normalizer: Float32Array.of(Math.max(1, tokens)) },
       { lr },
     );
     const clipped = r.outputs.clipped.data as Float32Array;
-    return { loss: r.loss / vfCoef, clipfrac: clipped.reduce((a, b) => a + b, 0) / Math.max(1, tokens), values: unpackRows(seqs, r.outputs.values.data as Float32Array, W) };
+    return { loss: r.loss / vfCoef, clipfrac: clipped.reduce((a, b) => a + b, 0) / Math.max(1, tokens), values: unpackCompletionRows(seqs, r.outputs.values.data as Float32Array, W) };
   }
 
   /** Save the critic (decoder + v_head) as safetensors, as TRL saves its value model. */

@@ -18,7 +18,7 @@ import { NotPositiveDefiniteError, solveSpd } from '../../core/linalg/cholesky';
 import { medianFilter } from '../../core/linalg/median-filter';
 import { adamw } from '../../core/optim/adamw';
 import { Rng } from '../../core/rng';
-import { loadDataset, mean, type Dataset } from './data';
+import { loadDataset, mean, median, type Dataset } from './data';
 import { trainLmWithSchedule, type LmMemberOptions } from './lr-refine-lm';
 import { noisyLinearData } from './last-iterate-sgd';
 
@@ -517,13 +517,7 @@ function lossOf(o: ProblemOutcome, kind: ScheduleKind): number {
 /** Mean of the first tenth over mean of the last tenth: how far a gradient-norm sequence falls. */
 function firstOverLastTenth(g: Float64Array): number {
   const tenth = Math.max(1, Math.floor(g.length / 10));
-  return mean(Array.from(g.subarray(0, tenth))) / mean(Array.from(g.subarray(g.length - tenth)));
-}
-
-function medianOf(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : 0.5 * (s[m - 1] + s[m]);
+  return mean(g.subarray(0, tenth)) / mean(g.subarray(g.length - tenth));
 }
 
 /**
@@ -561,7 +555,7 @@ async function suiteClaim(seed: number, c: Config) {
   });
   measured.mean_log_ratio_linear_over_cosine = mean(linearVsCosine);
   measured.mean_log_ratio_refined_over_linear = mean(refinedVsLinear);
-  measured.median_log_ratio_refined_over_linear = medianOf(refinedVsLinear);
+  measured.median_log_ratio_refined_over_linear = median(refinedVsLinear);
   measured.members_refined_better = refinedVsLinear.filter((v) => v < 0).length;
   return { measured, linearVsCosine, refinedVsLinear, outcomes };
 }

@@ -16,6 +16,7 @@ import { encodeNpy } from '../../core/io/npy';
 import { Rng } from '../../core/rng';
 import { mean, median } from './data';
 import { solveSpd } from '../../core/linalg/cholesky';
+import { norm2 } from '../../core/linalg/dense';
 import { cartpole } from './envs/cartpole';
 import { doubleIntegrator, expectedReturn, lqg1d, lqgTask, readLqgFile, rollout, type LqgEnv } from './envs/lqg';
 import { discountedRewardToGo, type PolicyTask, type Trajectory } from './envs/task';
@@ -149,7 +150,6 @@ export interface PgRunOptions {
   theta0: number;
 }
 
-const norm = (v: Float64Array) => Math.sqrt(v.reduce((a, x) => a + x * x, 0));
 
 /** Runs one method until the trajectory budget is spent; calls onEval(trajectoriesUsed, θ) after each update. */
 export function runPg(
@@ -205,13 +205,13 @@ export function runPg(
       const look = theta.map((v, i) => v + ((1 - eta) / eta) * (v - prev[i]));
       const g = batchMean(look, (tr) => pgEstimate(task, look, tr, o.estimator, baselineOf(tr)));
       d = d ? d.map((v, i) => (1 - eta) * v + eta * g[i]) : g;
-      const nd = norm(d) || 1;
+      const nd = norm2(d) || 1;
       next = theta.map((v, i) => v + (gammaT * d![i]) / nd);
     } else if (o.method === 'n-sgdm') {
       // ablation (authors' `nsgdm`): HARPG's recursion without the Hessian correction, d = (1 − η)d + η g(θ_t)
       const g = batchMean(theta, (tr) => pgEstimate(task, theta, tr, o.estimator, baselineOf(tr)));
       d = d ? d.map((v, i) => (1 - eta) * v + eta * g[i]) : g;
-      const nd = norm(d) || 1;
+      const nd = norm2(d) || 1;
       next = theta.map((v, i) => v + (gammaT * d![i]) / nd);
     } else {
       // (N)-HARPG: g at θ_t; Hessian correction at θ̂ = qθ_t + (1 − q)θ_{t−1} along θ_t − θ_{t−1}
@@ -226,7 +226,7 @@ export function runPg(
         const dPrev: Float64Array = d;
         d = dPrev.map((v, i) => (1 - eta) * (v + vt[i]) + eta * g[i]);
       }
-      const scale = o.method === 'n-harpg' ? gammaT / (norm(d) || 1) : gammaT;
+      const scale = o.method === 'n-harpg' ? gammaT / (norm2(d) || 1) : gammaT;
       next = theta.map((v, i) => v + scale * d![i]);
     }
     prev = theta;
@@ -611,12 +611,12 @@ export function directionTracking(env: LqgEnv, o: { step0: number; iterations: n
     }
     if (t >= o.iterations / 2) {
       const G = exactGradient(env, theta);
-      errHarpg.push(norm(d.map((x, i) => x - G[i])));
-      errPlain.push(norm(plain.map((x, i) => x - G[i])));
-      errSingle.push(norm(g.map((x, i) => x - G[i])));
+      errHarpg.push(norm2(d.map((x, i) => x - G[i])));
+      errPlain.push(norm2(plain.map((x, i) => x - G[i])));
+      errSingle.push(norm2(g.map((x, i) => x - G[i])));
     }
     prev = theta;
-    const step = (o.step0 * 2) / (t + 2) / (norm(d) || 1);
+    const step = (o.step0 * 2) / (t + 2) / (norm2(d) || 1);
     const dir: Float64Array = d;
     theta = theta.map((x, i) => Math.max(-5, Math.min(5, x + step * dir[i])));
   }
@@ -730,7 +730,7 @@ const harpgClaim = {
     for (const p of probes) {
       const n = hessianCorrectionNoise(p.env, p.K, p.v, 50000, new Rng(seeds[0] * 31 + 7));
       for (let j = 0; j < n.exact.length; j++) ok &&= Math.abs(n.mc[j] - n.exact[j]) < 4 * n.stdErr[j];
-      measured[`${p.name}_hessian_sd_over_norm`] = norm(n.sd) / norm(n.exact);
+      measured[`${p.name}_hessian_sd_over_norm`] = norm2(n.sd) / norm2(n.exact);
     }
     measured.hessian_correction_unbiased = ok ? 1 : 0;
     const wins: Record<string, number> = {};
