@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { writeNpy } from '../../../src/core/io/npy';
 import { Rng } from '../../../src/core/rng';
 import { noisyLinearData } from '../../../src/lab/optimizers/last-iterate-sgd';
-import { logisticOptimum, logisticProblem, lrRefine, mlpProblem, namedSchedule, refineSchedule, sgdWithSchedule, teacherData, trainWithSchedule, tunePeakLr } from '../../../src/lab/optimizers/lr-refine';
+import { logisticOptimum, logisticProblem, lrRefine, medianFilterNorms, mlpProblem, namedSchedule, refineSchedule, sgdWithSchedule, teacherData, trainWithSchedule, tunePeakLr } from '../../../src/lab/optimizers/lr-refine';
 import { readNpy } from '../../../src/core/io/npy';
 import { finiteDiffGrad, maxAbsDiff, metricNames, runForTest, tempDir } from './helpers';
 
@@ -29,6 +29,26 @@ test('decreasing gradient norms give an emergent warm-up; spikes are median-filt
   const smooth = refineSchedule(spiky, { medianWidthFrac: 0.1, baseLr: 1 });
   assert.ok(maxAbsDiff(smooth, refineSchedule(new Float64Array(T).fill(1), { medianWidthFrac: 0.1, baseLr: 1 })) < 1e-12);
   assert.throws(() => refineSchedule([1, 0, 1], { medianWidthFrac: 0, baseLr: 1 }), /gradient norm 1 is 0/);
+});
+
+test("median filter of the norms matches the authors' README (scipy median_filter mode='nearest' after reflect-padding the end)", () => {
+  // reference values from scipy 1.17: median_filter(np.pad(g, (0, 2w), mode='reflect'), size=w, mode='nearest')[:-2w]
+  assert.deepEqual([...medianFilterNorms([9, 1, 2, 3, 4, 5, 6, 7, 8, 10], 5, 'nearest')], [9, 3, 3, 3, 4, 5, 6, 7, 8, 8]);
+  assert.deepEqual([...medianFilterNorms([4, 1, 7, 2, 9, 3, 3, 8], 3, 'nearest')], [4, 4, 2, 7, 3, 3, 3, 3]);
+  // 'clip' shrinks the window at the start: [9, 1, 2] and [9, 1, 2, 3]
+  assert.deepEqual([...medianFilterNorms([9, 1, 2, 3, 4, 5, 6, 7, 8, 10], 5, 'clip')].slice(0, 3), [2, 2.5, 3]);
+  // a large first norm lowers the start of the refined schedule only with 'nearest' (more warm-up)
+  const T = 100;
+  const g = new Float64Array(T).fill(1);
+  g[0] = 50;
+  const near = refineSchedule(g, { medianWidthFrac: 0.1, baseLr: 1 });
+  const clip = refineSchedule(g, { medianWidthFrac: 0.1, baseLr: 1, startPadding: 'clip' });
+  assert.ok(maxAbsDiff(clip, refineSchedule(new Float64Array(T).fill(1), { medianWidthFrac: 0.1, baseLr: 1 })) < 1e-12);
+  // window 11: at t = 0 it holds g_0 and its 5 copies (6 of 11), so ĝ_0 = 50 and ω_0 = 1/2500; from t = 1 on ĝ = 1
+  assert.equal(clip[0], 1);
+  assert.ok(near[0] < 1e-3, `near[0] = ${near[0]}`);
+  assert.equal(near.indexOf(1), 1);
+  for (let t = 1; t < T; t++) assert.ok(Math.abs(near[t] - (T - 1 - t) / (T - 2)) < 1e-12);
 });
 
 test('multiplying by the smoothed norm keeps linear decay for constant norms and moves the peak earlier for falling norms', () => {
