@@ -132,7 +132,8 @@ export async function trainDpo(
   await trainDpoAgainstLogps(trainer, pairs, refL, c, rng, onStep, signal);
 }
 
-export interface ArmResult {
+/** Held-out evaluation curves of one arm, appended to by evaluateRound. */
+export interface EvalCurves {
   /** Evaluation after each round (index 0 = the initial model). */
   evalReward: number[];
   /** Per-sample rewards of each evaluation (same prompts and sampling seeds every round: paired across rounds and arms). */
@@ -140,16 +141,33 @@ export interface ArmResult {
   evalWinRate: number[];
   kl: number[];
   refReward: number;
+}
+
+export interface ArmResult extends EvalCurves {
   secondsPerRound: number;
   final: Weights;
 }
 
 /**
  * Evaluate θ after `round` on the held-out prompts (same prompts and sampling seed every round and arm, so
- * rounds and arms are paired), append to the arm's curves and log `<prefix>eval/reward`, win-rate, KL, distinct-2.
+ * rounds and arms are paired), append to the arm's curves and log `<prefix>eval/reward`, win-rate, KL, distinct-2
+ * and the counter `<prefix><counter>` (default `round`; P3O/PPO log `iteration`). Without `c.evalSamples`,
+ * evaluatePolicy's default of 2 continuations per prompt applies.
  */
 export async function evaluateRound(
-  a: { ctx: RunContext<unknown>; c: RoundConfig; model: AlignModel; trainer: PolicyTrainer; arm: string; prefix: string; evalPrompts: number[][]; refEvalSamples: Completion[]; initial: Weights; res: ArmResult },
+  a: {
+    ctx: RunContext<unknown>;
+    c: { maxNewTokens: number; evalSamples?: number };
+    model: AlignModel;
+    trainer: PolicyTrainer;
+    arm: string;
+    prefix: string;
+    counter?: string;
+    evalPrompts: number[][];
+    refEvalSamples: Completion[];
+    initial: Weights;
+    res: EvalCurves;
+  },
   w: Weights,
   round: number,
   step: number,
@@ -163,7 +181,7 @@ export async function evaluateRound(
   res.evalWinRate.push(ev.winRate);
   res.kl.push(ev.kl);
   res.refReward = ev.refReward;
-  ctx.log(step, { [`${prefix}eval/reward`]: ev.reward, [`${prefix}eval/win_rate`]: ev.winRate, [`${prefix}objective/kl`]: ev.kl, [`${prefix}eval/distinct_2`]: ev.distinct2, [`${prefix}round`]: round, 'eval/ref_reward': ev.refReward });
+  ctx.log(step, { [`${prefix}eval/reward`]: ev.reward, [`${prefix}eval/win_rate`]: ev.winRate, [`${prefix}objective/kl`]: ev.kl, [`${prefix}eval/distinct_2`]: ev.distinct2, [`${prefix}${a.counter ?? 'round'}`]: round, 'eval/ref_reward': ev.refReward });
 }
 
 /**

@@ -1,5 +1,5 @@
 // P3O (Wu et al., "Pairwise Proximal Policy Optimization", arXiv 2310.00212), spec alignment.md §7,
-// joint-clip form of the first author's trlx fork, against PPO with a value model (./ppo.ts, TRL's
+// joint-clip (default) and token-wise-clip forms of the first author's trlx fork, against PPO with a value model (./ppo.ts, TRL's
 // PPOTrainer) on the sentiment task. Both arms get the same rollouts: 2 continuations per prompt of a
 // fixed training pool from π_old each iteration, the same iterations, epochs, minibatch size, lr and KL
 // coefficient; each minibatch is one weighted token-NLL step of the policy (§0.3).
@@ -9,6 +9,8 @@
 //   c = clip(exp((lr1 − lr1_old) + (lr2 − lr2_old)), 1/C, C),  Δ = lr1 − lr2
 //   loss = max(−q c Δ, −q c clip(Δ, Δ_old − ε, Δ_old + ε)) / 2
 //   ⇒ w = ±q c / 2 on y1 / y2 tokens while the unclipped branch is active, else 0.
+// Token-wise (clipMode 'tokenwise'): the same with each ℓ_{i,t} clipped to ℓ^old_{i,t} ± ε instead of Δ
+// (see p3oPairWeightsTokenwise); the paper's §4.2 clip equations are unverified, both follow the fork.
 // Only reward differences enter, so adding δ(x) to every reward of prompt x changes nothing.
 //
 // The reward the learners see is the task reward plus a per-prompt offset δ(x) ~ U(−s, s) (§7.1):
@@ -22,9 +24,12 @@ import { defineExperiment, type RunContext } from '../../core/experiment';
 import type { Rng } from '../../core/rng';
 import type { Weights } from '../lm/llama/config';
 import { brownPrompts } from '../tasks/sentiment';
-import { completionReward, lastRoundDir, setupLmRun } from './dpo';
-import { type Completion, copyWeights, encodePrompts, evaluatePolicy, lmFields, mean, pickRng, type PolicyTrainer, readCheckpointWeights, removeScratch, sampleCompletions, samplerFor, sum, writeCheckpoint } from './policy';
+import { completionReward, type EvalCurves, evaluateRound, lastRoundDir, setupLmRun } from './dpo';
+import { type Completion, copyWeights, encodePrompts, lmFields, mean, pickRng, type PolicyTrainer, readCheckpointWeights, removeScratch, sampleCompletions, samplerFor, sum, writeCheckpoint } from './policy';
 import { ppoFields, type PpoRollout, ppoUpdate, ValueCritic } from './ppo';
+
+export const CLIP_MODES = ['joint', 'tokenwise'] as const;
+export type ClipMode = (typeof CLIP_MODES)[number];
 
 export const p3oSchema = z
   .object({
@@ -37,6 +42,12 @@ export const p3oSchema = z
     klCoef: z.number().min(0).max(10).default(0.01).describe('KL coefficient folded into the reward (both methods; trlx P3O default 0.01)'),
     clip: z.number().positive().max(5).default(0.2).describe('PPO ratio clip ε / P3O log-ratio-gap clip ε'),
     ratioClip: z.number().min(1).max(1000).default(10).describe('P3O pair importance-weight clip C: c ∈ [1/C, C]'),
+    clipMode: z
+      .enum(CLIP_MODES)
+      .default('joint')
+      .describe(
+        'P3O clip: joint = the log-ratio gap Δ = lr1 − lr2 clipped to Δ_old ± ε (sequence level); tokenwise = each token log-prob clipped to ℓ_old ± ε, + sign for y1, − for y2 (trlx clip_tokenwise=True). The paper’s §4.2 equations are unverified; both follow the first author’s trlx fork (spec §7)',
+      ),
     ...ppoFields,
     dropTies: z.boolean().default(true).describe('P3O: leave pairs whose two rewards tie out of its update (no preference signal). PPO always uses every rollout'),
     rewardShift: z
@@ -62,18 +73,57 @@ export interface RolloutPair {
   old: [number[], number[]];
 }
 
+/** Detached pair quantities shared by both clip forms (spec §7), all at the current θ. */
+function pairTerms(p: RolloutPair, klCoef: number, C: number) {
+  const lr = [0, 1].map((i) => sum(p.lp[i]) - sum(p.ref[i])); // lr_i = Σ_t (ℓ_{i,t} − ℓ^ref_{i,t})
+  const lrOld = [0, 1].map((i) => sum(p.old[i]) - sum(p.ref[i])); // lr_i^old at rollout time
+  const q = p.r[0] - p.r[1] - klCoef * (lr[0] - lr[1]); // KL-shaped reward difference
+  const c = Math.min(C, Math.max(1 / C, Math.exp(lr[0] - lrOld[0] + (lr[1] - lrOld[1])))); // pair ratio clipped to [1/C, C]
+  return { q, c, delta: lr[0] - lr[1], deltaOld: lrOld[0] - lrOld[1] };
+}
+
 /** P3O joint-clip per-token weights of one pair (y1 tokens, y2 tokens), whether the clip fired, and the pair loss. */
 export function p3oPairWeights(p: RolloutPair, klCoef: number, eps: number, C: number): { w: [number[], number[]]; clipped: boolean; q: number; c: number; delta: number; loss: number } {
-  const lr = [0, 1].map((i) => sum(p.lp[i]) - sum(p.ref[i]));
-  const lrOld = [0, 1].map((i) => sum(p.old[i]) - sum(p.ref[i]));
-  const q = p.r[0] - p.r[1] - klCoef * (lr[0] - lr[1]);
-  const c = Math.min(C, Math.max(1 / C, Math.exp(lr[0] - lrOld[0] + (lr[1] - lrOld[1]))));
-  const delta = lr[0] - lr[1];
-  const deltaOld = lrOld[0] - lrOld[1];
+  const { q, c, delta, deltaOld } = pairTerms(p, klCoef, C);
   const clipped = (q > 0 && delta > deltaOld + eps) || (q < 0 && delta < deltaOld - eps);
   const loss = Math.max(-q * c * delta, -q * c * Math.min(deltaOld + eps, Math.max(deltaOld - eps, delta))) / 2;
   const g = clipped ? 0 : (q * c) / 2;
   return { w: [p.lp[0].map(() => g), p.lp[1].map(() => -g)], clipped, q, c, delta, loss };
+}
+
+/**
+ * P3O token-wise clip (trlx fork, `clip_tokenwise=True`): the joint loss with each token's log-prob
+ * clipped to its own band ℓ^old_t ± ε instead of the sequence gap Δ to Δ^old ± ε. Per pair, s = +1 on
+ * y1 tokens and −1 on y2 tokens:
+ *   loss = ½ Σ_{i,t} max(−s q c ℓ_{i,t}, −s q c clip(ℓ_{i,t}, ℓ^old_{i,t} − ε, ℓ^old_{i,t} + ε))
+ *   ⇒ w_{i,t} = s q c / 2 while token t's unclipped branch is active, else 0.
+ * Normalizer: ÷2 per pair, as the joint form here, so the two give identical weights while neither
+ * clips; the trlx fork divides this variant by the minibatch's token count instead (a per-minibatch
+ * constant that AdamW largely absorbs). The joint clip can fire while no single token leaves its band
+ * (Δ sums T token moves), so the forms differ exactly when only the joint band is left.
+ */
+export function p3oPairWeightsTokenwise(
+  p: RolloutPair,
+  klCoef: number,
+  eps: number,
+  C: number,
+): { w: [number[], number[]]; clippedTokens: number; tokens: number; q: number; c: number; delta: number; loss: number } {
+  const { q, c, delta } = pairTerms(p, klCoef, C);
+  let loss = 0;
+  let clippedTokens = 0;
+  const w = [0, 1].map((i) => {
+    const s = i === 0 ? 1 : -1; // + for y1, − for y2
+    return p.lp[i].map((l, t) => {
+      const o = p.old[i][t];
+      const a = s * q * c; // the token's term is −a·ℓ (unclipped) or −a·clip(ℓ) (clipped)
+      loss += Math.max(-a * l, -a * Math.min(o + eps, Math.max(o - eps, l))) / 2;
+      // the clipped branch is the max (zero gradient) once ℓ has moved past the band in the direction −a·ℓ decreases
+      const clipped = (a > 0 && l > o + eps) || (a < 0 && l < o - eps);
+      if (clipped) clippedTokens++;
+      return clipped ? 0 : a / 2;
+    });
+  }) as [number[], number[]];
+  return { w, clippedTokens, tokens: p.lp[0].length + p.lp[1].length, q, c, delta, loss };
 }
 
 export interface P3oOptions {
@@ -85,6 +135,8 @@ export interface P3oOptions {
   clip: number;
   ratioClip: number;
   dropTies: boolean;
+  /** 'joint' (sequence-level gap clip) or 'tokenwise' (per-token log-prob clip); default joint. */
+  clipMode?: ClipMode;
 }
 
 /** One P3O iteration over pairs (2i, 2i+1) of `rolls`: `epochs` passes of shuffled pair minibatches. */
@@ -97,12 +149,20 @@ export async function p3oUpdate(trainer: PolicyTrainer, rolls: PpoRollout[], o: 
       const seqs = idx.map((i) => rolls[i].seq);
       const lp = await trainer.logProbs(seqs);
       const weights: number[][] = [];
-      const st = { clipped: 0, loss: 0, q: [] as number[], c: [] as number[], gap: [] as number[], diff: [] as number[] };
+      // clipfrac: clipped pairs / pairs (joint), clipped tokens / tokens (token-wise, as trlx)
+      const st = { clipped: 0, clipOf: 0, loss: 0, q: [] as number[], c: [] as number[], gap: [] as number[], diff: [] as number[] };
       for (let j = 0; j < idx.length; j += 2) {
         const [a, b] = [rolls[idx[j]], rolls[idx[j + 1]]];
-        const r = p3oPairWeights({ r: [a.score, b.score], lp: [lp[j], lp[j + 1]], ref: [a.ref, b.ref], old: [a.old, b.old] }, o.klCoef, o.clip, o.ratioClip);
+        const pair: RolloutPair = { r: [a.score, b.score], lp: [lp[j], lp[j + 1]], ref: [a.ref, b.ref], old: [a.old, b.old] };
+        let r: { w: [number[], number[]]; q: number; c: number; delta: number; loss: number };
+        if (o.clipMode === 'tokenwise') {
+          const t = p3oPairWeightsTokenwise(pair, o.klCoef, o.clip, o.ratioClip);
+          [r, st.clipped, st.clipOf] = [t, st.clipped + t.clippedTokens, st.clipOf + t.tokens];
+        } else {
+          const t = p3oPairWeights(pair, o.klCoef, o.clip, o.ratioClip);
+          [r, st.clipped, st.clipOf] = [t, st.clipped + (t.clipped ? 1 : 0), st.clipOf + 1];
+        }
         weights.push(r.w[0], r.w[1]);
-        st.clipped += r.clipped ? 1 : 0;
         st.loss += r.loss;
         st.q.push(r.q);
         st.c.push(r.c);
@@ -114,8 +174,8 @@ export async function p3oUpdate(trainer: PolicyTrainer, rolls: PpoRollout[], o: 
       const sd = (a: number[]) => Math.sqrt(mean(a.map((x) => (x - mean(a)) ** 2)));
       onStep({
         'loss/policy_avg': st.loss / n,
-        'policy/clipfrac_avg': st.clipped / n,
-        policy_clipfrac: st.clipped / n,
+        'policy/clipfrac_avg': st.clipped / st.clipOf,
+        policy_clipfrac: st.clipped / st.clipOf,
         reward_diff_mean: mean(st.diff),
         reward_diff_abs: mean(st.diff.map(Math.abs)),
         reward_diff_std: sd(st.diff),
@@ -178,11 +238,7 @@ export function frontierGap(a: { reward: number[]; kl: number[] }, b: { reward: 
 
 type ArmName = 'p3o' | 'ppo' | 'p3o_unshifted' | 'ppo_unshifted';
 
-export interface PgArmResult {
-  evalReward: number[];
-  evalWinRate: number[];
-  kl: number[];
-  refReward: number;
+export interface PgArmResult extends EvalCurves {
   /** Rollout + update seconds per iteration (evaluation and checkpoint writing excluded). */
   secondsPerUpdate: number;
 }
@@ -201,18 +257,10 @@ async function runArm(arm: ArmName, ctx: RunContext<unknown>, c: P3oConfig, s: A
     method === 'ppo'
       ? await ValueCritic.create({ model, batch: trainer.batch, ctx: trainer.ctx, padId: trainer.padId, valueClip: c.valueClip, vfCoef: c.vfCoef, maxGradNorm: c.maxGradNorm, threads: ctx.threads })
       : null;
-  const res: PgArmResult = { evalReward: [], evalWinRate: [], kl: [], refReward: NaN, secondsPerUpdate: NaN };
+  const res: PgArmResult = { evalReward: [], evalRewardSamples: [], evalWinRate: [], kl: [], refReward: NaN, secondsPerUpdate: NaN };
   const p = `${arm}/`;
-  const evalOne = async (w: Weights, it: number) => {
-    const lm = await samplerFor(join(ctx.artifactsDir, 'tmp', `${arm}-eval`), model, w, ctx.threads);
-    const ev = await evaluatePolicy(trainer, lm, w, initial, s.evalPrompts, completionReward, { maxNewTokens: c.maxNewTokens, seed: ctx.seed * 31 + 5, refSamples: s.refEvalSamples });
-    await lm.dispose();
-    res.evalReward.push(ev.reward);
-    res.evalWinRate.push(ev.winRate);
-    res.kl.push(ev.kl);
-    res.refReward = ev.refReward;
-    ctx.log(step.value, { [`${p}eval/reward`]: ev.reward, [`${p}eval/win_rate`]: ev.winRate, [`${p}objective/kl`]: ev.kl, [`${p}eval/distinct_2`]: ev.distinct2, [`${p}iteration`]: it, 'eval/ref_reward': ev.refReward });
-  };
+  const evalOne = (w: Weights, it: number) =>
+    evaluateRound({ ctx, c, model, trainer, arm, prefix: p, counter: 'iteration', evalPrompts: s.evalPrompts, refEvalSamples: s.refEvalSamples, initial, res }, w, it, step.value);
   let first = 1;
   const resumed = c.resumeFrom ? lastRoundDir(c.resumeFrom, arm, 'iteration') : null;
   if (resumed) {
@@ -246,7 +294,7 @@ async function runArm(arm: ArmName, ctx: RunContext<unknown>, c: P3oConfig, s: A
     };
     const rng = pickRng(ctx.seed, 2000 + it);
     if (method === 'p3o') {
-      const r = await p3oUpdate(trainer, rolls, { epochs: c.epochs, pairs: Math.max(1, trainer.batch >> 1), lr: c.lr, klCoef: c.klCoef, clip: c.clip, ratioClip: c.ratioClip, dropTies: c.dropTies }, rng, logStep);
+      const r = await p3oUpdate(trainer, rolls, { epochs: c.epochs, pairs: Math.max(1, trainer.batch >> 1), lr: c.lr, klCoef: c.klCoef, clip: c.clip, ratioClip: c.ratioClip, dropTies: c.dropTies, clipMode: c.clipMode }, rng, logStep);
       ctx.log(step.value, { [`${p}informative_prompts`]: r.pairsUsed });
     } else {
       const r = await ppoUpdate(trainer, critic!, rolls, { epochs: c.epochs, batch: trainer.batch, lr: c.lr, clip: c.clip, klCoef: c.klCoef, gaeLambda: c.gaeLambda, vfCoef: c.vfCoef }, rng, logStep);
@@ -279,7 +327,7 @@ export function armsOf(c: P3oConfig): ArmName[] {
 
 export const p3oExperiment = defineExperiment({
   id: 'p3o',
-  title: 'P3O (pairwise PPO, joint clip) vs PPO with a value model on the sentiment task',
+  title: 'P3O (pairwise PPO, joint or token-wise clip) vs PPO with a value model on the sentiment task',
   paper: 'Pairwise Proximal Policy Optimization (P3O)',
   kind: 'alignment',
   tasks: ['sentiment'],
@@ -326,7 +374,7 @@ export const p3oExperiment = defineExperiment({
   },
   claim: {
     statement:
-      'On the reward as a Bradley–Terry model presents it (task reward + per-prompt offset δ(x) ~ U(−10, 10), spec §7.1), P3O’s held-out reward–KL curve lies above PPO’s (with a value model) over their overlapping KL range; both methods raise the held-out reward over the reference on the raw reward (P3O’s updates do not depend on δ; PPO checked on the unshifted reward) with KL within the configured limit; P3O’s updates are invariant to δ(x) (unit-tested). The P3O-vs-PPO comparison on the unshifted reward is measured and reported alongside.',
+      'On the reward as a Bradley–Terry model presents it (task reward + per-prompt offset δ(x) ~ U(−10, 10), spec §7.1), P3O’s (joint clip) held-out reward–KL curve lies above PPO’s (with a value model) over their overlapping KL range; both methods raise the held-out reward over the reference on the raw reward (P3O’s updates do not depend on δ; PPO checked on the unshifted reward) with KL within the configured limit; P3O’s updates are invariant to δ(x) (unit-tested). The P3O-vs-PPO comparison on the unshifted reward is measured and reported alongside.',
     async fast({ seed }) {
       return p3oClaim(seed, fastP3oConfig());
     },
