@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { Rng } from '../../../src/core/rng';
 import { CausalLm } from '../../../src/lab/lm/causal-lm';
 import { copyWeights, encodePrompts, loadAlignModel, PolicyTrainer, sampleCompletions } from '../../../src/lab/align/policy';
-import { p3oExperiment, p3oPairWeights, p3oPairWeightsTokenwise, p3oSchema, p3oUpdate, type RolloutPair } from '../../../src/lab/align/p3o';
+import { fullP3oConfig, p3oExperiment, p3oPairWeights, p3oPairWeightsTokenwise, p3oSchema, p3oUpdate, preregisteredTokenwiseConfig, preregisteredTokenwiseVerdict, type RolloutPair } from '../../../src/lab/align/p3o';
 import type { PpoRollout } from '../../../src/lab/align/ppo';
 import { runInProcess } from '../../../src/lab/runs/context';
 import { makeTinyModel } from './tiny-model';
@@ -159,4 +159,25 @@ test('p3o experiment with clipMode tokenwise: runs end to end and logs a token c
     [0, 1],
   );
   assert.ok(Number.isFinite((r.summary as Record<string, number>).p3o_reward));
+});
+
+test('pre-registered verdict: ≥ 2 of 3 positive raw-reward gaps, every seed above the reference, every KL within the limit', () => {
+  const row = (gap: number, o: Record<string, number> = {}) => ({
+    frontier_gap_unshifted: gap,
+    ref_reward: 0,
+    p3o_unshifted_reward: 0.1,
+    ppo_unshifted_reward: 0.1,
+    p3o_kl: 5,
+    ppo_kl: 5,
+    p3o_unshifted_kl: 5,
+    ppo_unshifted_kl: 5,
+    ...o,
+  });
+  assert.equal(preregisteredTokenwiseVerdict([row(0.01), row(-0.2), row(0.02)], 25).pass, true);
+  assert.equal(preregisteredTokenwiseVerdict([row(0.01), row(-0.2), row(NaN)], 25).pass, false);
+  assert.equal(preregisteredTokenwiseVerdict([row(0.01), row(0.01), row(0.02, { p3o_unshifted_reward: -0.1 })], 25).pass, false);
+  assert.equal(preregisteredTokenwiseVerdict([row(0.01), row(0.01), row(-0.02, { ppo_kl: 26 })], 25).pass, false);
+  assert.equal(preregisteredTokenwiseVerdict([row(0.01), row(0.01), row(-0.02)], 25).positiveGaps, 2);
+  assert.equal(preregisteredTokenwiseConfig().clipMode, 'tokenwise');
+  assert.deepEqual({ ...preregisteredTokenwiseConfig(), clipMode: 'joint' }, fullP3oConfig());
 });
