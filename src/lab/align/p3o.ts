@@ -419,7 +419,18 @@ export function fullP3oConfig(): P3oConfig {
  * - if it passes: token-wise becomes the claim's variant (and the default if it is also better in the
  *   fast form), the fast form must still pass; if it fails: the claim stays as it is.
  *
- * Outcome: (not yet run)
+ * Outcome (run 2026-11-28 after the pre-registration commit, scripts: p3oClaim(seed, preregisteredTokenwiseConfig())
+ * per seed): FAILED — the raw-reward frontier gap is positive on 1 of 3 fresh seeds (2 required).
+ *   seed  raw gap   P3O raw reward @ KL   PPO raw reward @ KL   reference   δ-shifted gap (P3O vs PPO on r + δ)
+ *   3     −0.0089   0.0195 @ 4.00         0.1621 @ 6.28         0.0163      +0.0030 (PPO 0.0130 @ 5.79)
+ *   4     +0.0035   0.0547 @ 4.62         0.0462 @ 5.09         0.0007      +0.0216 (PPO 0.0078 @ 5.90)
+ *   5     −0.0146   0.0586 @ 5.13         0.2311 @ 7.54         0.0085      +0.0202 (PPO 0.0189 @ 6.00)
+ * The other conditions held (every seed: P3O and PPO above the reference; every KL ≤ 25). Token-wise P3O
+ * on r and on r + δ gave identical curves (max difference 0 reward, 0 KL on every seed). P3O reaches only
+ * KL 4.0–5.1 in 6 iterations, so the gap is measured over KL ≤ 4.0 / 4.6 / 5.1, where PPO's curve is still
+ * close to P3O's; PPO then climbs to 0.16 / 0.05 / 0.23. Seconds per update (shifted arms; single runs,
+ * seeds 3 and 4 ran side by side, seed 5 alone): P3O 3.5 / 3.7 / 2.1, PPO 7.2 / 7.3 / 3.6.
+ * Per the protocol the claim stays as it was (joint clip, default 'joint'); nothing was tuned afterwards.
  */
 export function preregisteredTokenwiseConfig(): P3oConfig {
   return { ...fullP3oConfig(), clipMode: 'tokenwise' };
