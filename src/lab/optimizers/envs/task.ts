@@ -37,3 +37,15 @@ export function discountedRewardToGo(gamma: number, rewards: Float64Array): Floa
   }
   return R;
 }
+
+/** Reward-to-go discounted from each step, A_h = Σ_{h' ≥ h} γ^{h'−h} r_{h'} (garage's discount_cumsum). */
+export function discountCumsum(gamma: number, rewards: Float64Array): Float64Array {
+  const H = rewards.length;
+  const R = new Float64Array(H);
+  let acc = 0;
+  for (let h = H - 1; h >= 0; h--) {
+    acc = rewards[h] + gamma * acc;
+    R[h] = acc;
+  }
+  return R;
+}
