@@ -148,7 +148,7 @@ test('whole token-wise updates: same θ with and without δ(x); the token clip f
 test('p3o experiment with clipMode tokenwise: runs end to end and logs a token clip fraction', async () => {
   const model = makeTinyModel();
   const config = { model, prompts: 6, evalPrompts: 4, maxPromptTokens: 8, maxNewTokens: 4, batch: 8, dropTies: false, unshiftedArms: 'none' as const, iterations: 1, clipMode: 'tokenwise' as const };
-  assert.equal(p3oSchema.parse({}).clipMode, 'joint');
+  assert.equal(p3oSchema.parse({}).clipMode, 'tokenwise');
   assert.throws(() => p3oSchema.parse({ clipMode: 'pairwise' }), /clipMode/);
   const r = await runInProcess(p3oExperiment, { config, seed: 2 });
   const rows = readFileSync(join(r.dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, number>);
@@ -179,5 +179,5 @@ test('pre-registered verdict: ≥ 2 of 3 positive raw-reward gaps, every seed ab
   assert.equal(preregisteredTokenwiseVerdict([row(0.01), row(0.01), row(-0.02, { ppo_kl: 26 })], 25).pass, false);
   assert.equal(preregisteredTokenwiseVerdict([row(0.01), row(0.01), row(-0.02)], 25).positiveGaps, 2);
   assert.equal(preregisteredTokenwiseConfig().clipMode, 'tokenwise');
-  assert.deepEqual({ ...preregisteredTokenwiseConfig(), clipMode: 'joint' }, fullP3oConfig());
+  assert.deepEqual(preregisteredTokenwiseConfig(), fullP3oConfig());
 });
