@@ -7,11 +7,9 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Rng } from '../../../src/core/rng';
-import { CausalLm } from '../../../src/lab/lm/causal-lm';
-import { copyWeights, encodePrompts, loadAlignModel, PolicyTrainer, sampleCompletions } from '../../../src/lab/align/policy';
 import { fullP3oConfig, p3oExperiment, p3oPairWeights, p3oPairWeightsTokenwise, p3oSchema, p3oUpdate, preregisteredTokenwiseConfig, preregisteredTokenwiseVerdict, type RolloutPair } from '../../../src/lab/align/p3o';
-import type { PpoRollout } from '../../../src/lab/align/ppo';
 import { runInProcess } from '../../../src/lab/runs/context';
+import { makeShiftFixture } from './shift-fixture';
 import { makeTinyModel } from './tiny-model';
 
 const close = (a: number, b: number, tol = 1e-12) => Math.abs(a - b) <= tol * Math.max(1, Math.abs(b));
@@ -110,32 +108,14 @@ test('token-wise pair weights do not depend on a per-prompt reward offset δ(x)'
 });
 
 test('whole token-wise updates: same θ with and without δ(x); the token clip fires and the result differs from the joint form', async () => {
-  const dir = makeTinyModel();
-  const model = loadAlignModel(dir);
-  const lm = await CausalLm.load(dir);
-  const prompts = encodePrompts(lm.tokenizer, ['The jury said', 'It was a', 'He went to the', 'Nothing'], 8);
-  const ys = await sampleCompletions(
-    lm,
-    prompts.flatMap((p) => [p, p]),
-    { maxNewTokens: 5, temperature: 1, seed: 3 },
-  );
-  const trainer = await PolicyTrainer.create({ model, tokenizer: lm.tokenizer, batch: 8, ctx: 14, maxGradNorm: 1 });
-  await lm.dispose();
-  const initial = copyWeights(model.weights);
-  const old = await trainer.logProbs(ys);
-  const rolls = (delta: number[]): PpoRollout[] => ys.map((y, i) => ({ seq: y, score: [0.3, -0.1, 0.2, 0.25, 0, -0.4, 0.1, 0.5][i] + delta[i >> 1], old: old[i], ref: old[i] }));
-  const shift = [7.3, -4.1, 0.6, -9.2];
-  const flat = (w: Map<string, Float32Array>) => [...w.values()].flatMap((a) => Array.from(a));
-  const after = async (clipMode: 'joint' | 'tokenwise', delta: number[], clipfrac: number[] = []) => {
-    trainer.setWeights(initial);
-    await p3oUpdate(trainer, rolls(delta), { epochs: 4, pairs: 2, lr: 3e-2, klCoef: 0.05, clip: 0.2, ratioClip: 10, dropTies: false, clipMode }, new Rng(1), (m) => clipfrac.push(m.policy_clipfrac));
-    return flat(trainer.weights());
-  };
+  const fx = await makeShiftFixture();
+  const { trainer, rolls, shift, start } = fx;
+  const after = (clipMode: 'joint' | 'tokenwise', delta: number[], clipfrac: number[] = []) =>
+    fx.after(() => p3oUpdate(trainer, rolls(delta), { epochs: 4, pairs: 2, lr: 3e-2, klCoef: 0.05, clip: 0.2, ratioClip: 10, dropTies: false, clipMode }, new Rng(1), (m) => clipfrac.push(m.policy_clipfrac)));
   const fracs: number[] = [];
   const a = await after('tokenwise', [0, 0, 0, 0], fracs);
   const b = await after('tokenwise', shift);
   const j = await after('joint', [0, 0, 0, 0]);
-  const start = flat(initial);
   const maxDiff = (x: number[], y: number[]) => x.reduce((m, v, i) => Math.max(m, Math.abs(v - y[i])), 0);
   const moved = maxDiff(a, start);
   assert.ok(moved > 1e-3, `token-wise P3O moved θ (${moved})`);

@@ -7,11 +7,10 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Rng } from '../../../src/core/rng';
-import { CausalLm } from '../../../src/lab/lm/causal-lm';
-import { copyWeights, encodePrompts, loadAlignModel, PolicyTrainer, sampleCompletions } from '../../../src/lab/align/policy';
 import { armsOf, frontierGap, klAtReward, p3oExperiment, p3oPairWeights, p3oSchema, p3oUpdate, rewardAtKl, type RolloutPair } from '../../../src/lab/align/p3o';
-import { type PpoRollout, ppoUpdate, ValueCritic } from '../../../src/lab/align/ppo';
+import { ppoUpdate, ValueCritic } from '../../../src/lab/align/ppo';
 import { runInProcess } from '../../../src/lab/runs/context';
+import { makeShiftFixture } from './shift-fixture';
 import { makeTinyModel } from './tiny-model';
 
 test('P3O pair loss: −∂loss/∂ℓ_t equals the token weight (finite differences, q and c held fixed)', () => {
@@ -51,31 +50,10 @@ test('frontier helpers: KL to reach a reward (interpolated first crossing), rewa
 });
 
 test('whole updates: P3O lands on the same θ with and without a per-prompt reward offset; PPO does not', async () => {
-  const dir = makeTinyModel();
-  const model = loadAlignModel(dir);
-  const lm = await CausalLm.load(dir);
-  const prompts = encodePrompts(lm.tokenizer, ['The jury said', 'It was a', 'He went to the', 'Nothing'], 8);
-  const ys = await sampleCompletions(
-    lm,
-    prompts.flatMap((p) => [p, p]),
-    { maxNewTokens: 5, temperature: 1, seed: 3 },
-  );
-  const trainer = await PolicyTrainer.create({ model, tokenizer: lm.tokenizer, batch: 8, ctx: 14, maxGradNorm: 1 });
-  await lm.dispose();
-  const initial = copyWeights(model.weights);
-  const old = await trainer.logProbs(ys);
-  const rolls = (delta: number[]): PpoRollout[] => ys.map((y, i) => ({ seq: y, score: [0.3, -0.1, 0.2, 0.25, 0, -0.4, 0.1, 0.5][i] + delta[i >> 1], old: old[i], ref: old[i] }));
-  const shift = [7.3, -4.1, 0.6, -9.2];
-  const flat = (w: Map<string, Float32Array>) => [...w.values()].flatMap((a) => Array.from(a));
-  const after = async (update: () => Promise<unknown>) => {
-    trainer.setWeights(initial);
-    await update();
-    return flat(trainer.weights());
-  };
+  const { model, trainer, rolls, shift, start, after } = await makeShiftFixture();
   const o = { epochs: 2, pairs: 2, lr: 1e-2, klCoef: 0.05, clip: 0.2, ratioClip: 10, dropTies: false };
   const a = await after(() => p3oUpdate(trainer, rolls([0, 0, 0, 0]), o, new Rng(1), () => {}));
   const b = await after(() => p3oUpdate(trainer, rolls(shift), o, new Rng(1), () => {}));
-  const start = flat(initial);
   const moved = a.reduce((m, x, i) => Math.max(m, Math.abs(x - start[i])), 0);
   const diff = a.reduce((m, x, i) => Math.max(m, Math.abs(x - b[i])), 0);
   assert.ok(moved > 1e-3, `P3O moved θ (${moved})`);
