@@ -128,6 +128,23 @@ export async function startCodeServer(opts: { userDataDir: string; extensionsDir
         }, 5000);
         child.once('exit', () => (clearTimeout(t), r(undefined)));
       });
+      // the extension host and its helpers share the process group and may outlive the main process
+      const groupAlive = () => {
+        try {
+          process.kill(-child.pid!, 0);
+          return true;
+        } catch {
+          return false;
+        }
+      };
+      for (let i = 0; i < 50 && groupAlive(); i++) await new Promise((r) => setTimeout(r, 100));
+      if (groupAlive()) {
+        try {
+          process.kill(-child.pid!, 'SIGKILL');
+        } catch {
+          // gone
+        }
+      }
     },
   };
 }

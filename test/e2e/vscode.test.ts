@@ -240,6 +240,7 @@ test('New Experiment runs cbo in a real VS Code, shows it in the Runs tree and d
   } finally {
     await browser.close();
     await cs?.stop();
-    rmSync(base, { recursive: true, force: true });
+    // code-server's extension host can outlive the main process for a moment: retry on ENOTEMPTY / EBUSY
+    rmSync(base, { recursive: true, force: true, maxRetries: 10, retryDelay: 300 });
   }
 });
