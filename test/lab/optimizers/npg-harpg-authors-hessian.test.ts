@@ -12,7 +12,7 @@ import {
   harpg,
   HARPG_AUTHORS_CARTPOLE,
   HARPG_AUTHORS_CODE_HESSIAN,
-  harpgAuthorsCodeHessianPass,
+  harpgWinsEverySeed,
   hessianCorrection,
   pgEstimate,
   runPg,
@@ -164,7 +164,7 @@ test('pre-registered authors-code protocol: HARPG_AUTHORS_CARTPOLE except the He
   assert.ok(seeds.every((s) => !(oldSeeds as readonly number[]).includes(s)));
   const win = { 'n-harpg': 10, vanilla: 20 };
   const loss = { 'n-harpg': 20, vanilla: 10 };
-  assert.equal(harpgAuthorsCodeHessianPass({ 13: win, 14: win, 15: win }), true);
-  assert.equal(harpgAuthorsCodeHessianPass({ 13: win, 14: win, 15: loss }), false);
-  assert.equal(harpgAuthorsCodeHessianPass({ 13: win, 14: win }), false);
+  assert.equal(harpgWinsEverySeed(HARPG_AUTHORS_CODE_HESSIAN, { 13: win, 14: win, 15: win }), true);
+  assert.equal(harpgWinsEverySeed(HARPG_AUTHORS_CODE_HESSIAN, { 13: win, 14: win, 15: loss }), false);
+  assert.equal(harpgWinsEverySeed(HARPG_AUTHORS_CODE_HESSIAN, { 13: win, 14: win }), false);
 });

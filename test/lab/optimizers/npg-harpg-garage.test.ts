@@ -6,7 +6,7 @@ import { Rng } from '../../../src/core/rng';
 import { cartpole } from '../../../src/lab/optimizers/envs/cartpole';
 import { lqg1d, lqgTask } from '../../../src/lab/optimizers/envs/lqg';
 import { discountCumsum } from '../../../src/lab/optimizers/envs/task';
-import { harpg, HARPG_AUTHORS_CARTPOLE, harpgAuthorsCartpolePass, pgEstimate, runPg, type PgRunOptions } from '../../../src/lab/optimizers/npg-harpg';
+import { harpg, HARPG_AUTHORS_CARTPOLE, harpgWinsEverySeed, pgEstimate, runPg, type PgRunOptions } from '../../../src/lab/optimizers/npg-harpg';
 
 const sched = (step0: number) => ({ step0, stepPower: 1, momentumPower: 1, momentumFloor: 0 });
 
@@ -78,9 +78,9 @@ test('authors\' CartPole protocol: fresh seeds, and the pass rule needs N-HARPG 
   assert.deepEqual([...HARPG_AUTHORS_CARTPOLE.seeds], [10, 11, 12]);
   const win = { 'n-harpg': 10, vanilla: 20 };
   const loss = { 'n-harpg': 20, vanilla: 10 };
-  assert.equal(harpgAuthorsCartpolePass({ 10: win, 11: win, 12: win }), true);
-  assert.equal(harpgAuthorsCartpolePass({ 10: win, 11: loss, 12: win }), false);
-  assert.equal(harpgAuthorsCartpolePass({ 10: win, 11: win }), false);
+  assert.equal(harpgWinsEverySeed(HARPG_AUTHORS_CARTPOLE, { 10: win, 11: win, 12: win }), true);
+  assert.equal(harpgWinsEverySeed(HARPG_AUTHORS_CARTPOLE, { 10: win, 11: loss, 12: win }), false);
+  assert.equal(harpgWinsEverySeed(HARPG_AUTHORS_CARTPOLE, { 10: win, 11: win }), false);
   // the protocol's values are valid experiment config
   const c = harpg.schema.parse({ env: 'cartpole', horizon: 200, estimator: 'reward-to-go', baseline: 'linear-feature', trajectories: HARPG_AUTHORS_CARTPOLE.trajectories, batchSteps: HARPG_AUTHORS_CARTPOLE.batchSteps, hessianBatchSteps: HARPG_AUTHORS_CARTPOLE.hessianBatchSteps, vanillaStepPower: HARPG_AUTHORS_CARTPOLE.vanillaStepPower, stepGrid: [...HARPG_AUTHORS_CARTPOLE.grid] });
   assert.equal(c.batchSteps, 1000);
