@@ -19,6 +19,7 @@ import { mean, median } from './data';
 import { solveSpd } from '../../core/linalg/cholesky';
 import { norm2 } from '../../core/linalg/dense';
 import { cartpole } from './envs/cartpole';
+import { cartpoleMlp } from './envs/cartpole-mlp';
 import { doubleIntegrator, expectedReturn, lqg1d, lqgTask, readLqgFile, rollout, type LqgEnv } from './envs/lqg';
 import { discountCumsum, discountedRewardToGo, type PolicyTask, type Trajectory } from './envs/task';
 
@@ -206,7 +207,7 @@ export interface PgRunOptions {
   baseline: Baseline;
   /** Clip |θ_i| (keeps unstable closed loops from overflowing; large enough not to bind near the optimum). */
   thetaClip: number;
-  /** Initial policy parameter (every entry of K). */
+  /** Initial policy parameter (every entry of K); tasks with their own random init (task.initialTheta, the MLP policy) ignore it. */
   theta0: number;
 }
 
@@ -220,7 +221,8 @@ export function runPg(
   onTrajectory?: (tr: Trajectory) => void,
 ): Float64Array {
   const dim = task.dim;
-  let theta = new Float64Array(dim).fill(o.theta0);
+  // θ₀: the task's random init drawn from the run's Rng (MLP policy), else every entry o.theta0
+  let theta = task.initialTheta ? Float64Array.from(task.initialTheta(rng)) : new Float64Array(dim).fill(o.theta0);
   let prev = Float64Array.from(theta);
   let d: Float64Array | null = null;
   let used = 0;
@@ -405,15 +407,16 @@ export interface TaskSetup {
   exactReturn?: (theta: Float64Array) => number;
 }
 
-export type TaskName = 'lqg1d' | 'double-integrator' | 'cartpole';
+export type TaskName = 'lqg1d' | 'double-integrator' | 'cartpole' | 'cartpole-mlp';
 
 /** Default episode length per task: 20 (lqg1d), 30 (double integrator), 200 (CartPole, as in the authors' runs). */
-export const DEFAULT_HORIZON: Record<TaskName, number> = { lqg1d: 20, 'double-integrator': 30, cartpole: 200 };
+export const DEFAULT_HORIZON: Record<TaskName, number> = { lqg1d: 20, 'double-integrator': 30, cartpole: 200, 'cartpole-mlp': 200 };
 
 export function makeTask(name: TaskName, horizon: number, gamma: number, envFile = ''): TaskSetup {
   const H = horizon > 0 ? horizon : DEFAULT_HORIZON[name];
   if (name === 'cartpole' && !envFile) return { task: cartpole(H, gamma), jStar: H };
-  const env = makeEnv(name === 'cartpole' ? 'lqg1d' : name, H, gamma, envFile);
+  if (name === 'cartpole-mlp' && !envFile) return { task: cartpoleMlp(H, gamma), jStar: H };
+  const env = makeEnv(name === 'cartpole' || name === 'cartpole-mlp' ? 'lqg1d' : name, H, gamma, envFile);
   const star = optimalReturn(env);
   return { task: lqgTask(env, envFile ? 'lqg-file' : name), jStar: star.J, kStar: star.K, exactReturn: (th) => expectedReturn(env, th) };
 }
@@ -478,7 +481,7 @@ export function makeEnv(name: 'lqg1d' | 'double-integrator', horizon: number, ga
 
 function pgSchema(defaults: { stepPower: number; momentumPower: number; momentumFloor: number }, variantField: boolean) {
   const base = {
-    env: z.enum(['lqg1d', 'double-integrator', 'cartpole']).default('lqg1d').describe('task: 1-D LQG (spec), a 2-D double integrator (LQG), or CartPole with a logistic policy (the paper\'s classic-control task)'),
+    env: z.enum(['lqg1d', 'double-integrator', 'cartpole', 'cartpole-mlp']).default('lqg1d').describe('task: 1-D LQG (spec), a 2-D double integrator (LQG), CartPole with a logistic policy (the paper\'s classic-control task), or CartPole with the authors\' softmax MLP policy (4→32→32→2, tanh; Xavier-uniform init per run, theta0 ignored)'),
     envFile: z.string().default('').describe('LQG system as JSON {"A":[[…]],"B":[[…]],"q","r","noiseStd","initStd","policyStd"}; overrides env'),
     horizon: z.number().int().min(0).max(1000).default(0).describe('episode length H (maximum for CartPole); 0 = the task default (20 lqg1d, 30 double integrator, 200 CartPole)'),
     gamma: z.number().gt(0).max(1).default(0.99).describe('discount γ'),
@@ -579,15 +582,17 @@ const verdict = (c: PgConfig, method: PgMethod, seed: number) => {
 };
 
 /** Claim configurations: 2000 trajectories on LQG; 500 on CartPole (horizon 200, start θ = 0, wider clip). */
-const claimConfig = (schema: typeof igtSchema | typeof harpgSchema, env: TaskName, extra: Record<string, unknown> = {}) =>
-  schema.parse({
+const claimConfig = (schema: typeof igtSchema | typeof harpgSchema, env: TaskName, extra: Record<string, unknown> = {}) => {
+  const isCartpole = env === 'cartpole' || env === 'cartpole-mlp';
+  return schema.parse({
     env,
-    trajectories: env === 'cartpole' ? 500 : 2000,
-    seeds: env === 'cartpole' ? 9 : 15,
+    trajectories: isCartpole ? 500 : 2000,
+    seeds: isCartpole ? 9 : 15,
     tuneSeeds: 3,
-    ...(env === 'cartpole' ? { theta0: 0, thetaClip: 50 } : {}),
+    ...(isCartpole ? { theta0: 0, thetaClip: 50 } : {}),
     ...extra,
   }) as PgConfig;
+};
 
 const ALL_TASKS: TaskName[] = ['lqg1d', 'double-integrator', 'cartpole'];
 
@@ -1046,7 +1051,7 @@ export const npgIgt = defineExperiment({
   title: 'N-PG-IGT (normalized PG with implicit gradient transport) vs vanilla stochastic PG on LQG and CartPole',
   paper: 'Stochastic Policy Gradient Methods: Improved Sample Complexity for Fisher-non-degenerate Policies',
   kind: 'rl',
-  tasks: ['lqg1d', 'double-integrator', 'cartpole'],
+  tasks: ['lqg1d', 'double-integrator', 'cartpole', 'cartpole-mlp'],
   schema: igtSchema,
   keyMetric: 'npg-igt/optimality_gap',
   lowerIsBetter: true,
@@ -1059,7 +1064,7 @@ export const harpg = defineExperiment({
   title: '(N)-HARPG (Hessian-aided recursive PG) vs vanilla stochastic PG on LQG and CartPole',
   paper: 'Stochastic Policy Gradient Methods: Improved Sample Complexity for Fisher-non-degenerate Policies',
   kind: 'rl',
-  tasks: ['lqg1d', 'double-integrator', 'cartpole'],
+  tasks: ['lqg1d', 'double-integrator', 'cartpole', 'cartpole-mlp'],
   schema: harpgSchema,
   keyMetric: 'n-harpg/optimality_gap',
   lowerIsBetter: true,

@@ -1,7 +1,8 @@
 // What a policy-gradient method needs from a control task with a parametric policy π_θ: sampling
 // a trajectory, and per-step weighted sums of ∇log π and of ∇²log π·v along it (the pieces of the
 // GPOMDP gradient and of HARPG's Hessian-aided correction). Implemented by the LQG tasks
-// (linear-Gaussian policy, envs/lqg.ts) and CartPole (logistic policy, envs/cartpole.ts).
+// (linear-Gaussian policy, envs/lqg.ts), CartPole (logistic policy, envs/cartpole.ts) and CartPole with the
+// authors' softmax-MLP policy (envs/cartpole-mlp.ts).
 import type { Rng } from '../../../core/rng';
 
 export interface Trajectory {
@@ -19,6 +20,8 @@ export interface PolicyTask {
   /** Maximum episode length H and discount γ. */
   horizon: number;
   gamma: number;
+  /** The policy's initial parameters drawn from the run's Rng (the MLP policy's random init); absent: every entry θ₀ (PgRunOptions.theta0). */
+  initialTheta?: (rng: Rng) => Float64Array;
   rollout(theta: Float64Array, rng: Rng): Trajectory;
   /** Σ_h w_h ∇_θ log π_θ(a_h|s_h). */
   weightedScore(theta: Float64Array, tr: Trajectory, weights: ArrayLike<number>): Float64Array;
