@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { Rng } from '../../../src/core/rng';
 import { cartpoleMlp, MLP_LAYOUT, xavierInit } from '../../../src/lab/optimizers/envs/cartpole-mlp';
 import type { Trajectory } from '../../../src/lab/optimizers/envs/task';
-import { harpg, makeTask, npgIgt, runPg } from '../../../src/lab/optimizers/npg-harpg';
+import { harpg, HARPG_AUTHORS_CARTPOLE, HARPG_AUTHORS_CODE_HESSIAN, HARPG_AUTHORS_MLP, harpgWinsEverySeed, makeTask, npgIgt, runPg } from '../../../src/lab/optimizers/npg-harpg';
 
 const DIM = 4 * 32 + 32 + 32 * 32 + 32 + 2 * 32 + 2;
 
@@ -182,4 +182,26 @@ test("config: env 'cartpole-mlp' is accepted by harpg and npg-igt, defaults unch
   assert.equal(setup.task.dim, DIM);
   assert.equal(setup.task.horizon, 200);
   assert.equal(setup.jStar, 200);
+});
+
+test('MLP-policy protocol: the authors\' CartPole protocol unchanged but for env, the paper\'s B̂v and fresh seeds 16–18; pass = N-HARPG below vanilla on every seed', () => {
+  const P = HARPG_AUTHORS_MLP;
+  assert.equal(P.env, 'cartpole-mlp');
+  assert.equal(P.hessianForm, 'paper');
+  assert.deepEqual([...P.seeds], [16, 17, 18]);
+  for (const k of ['trajectories', 'batchSteps', 'hessianBatchSteps', 'vanillaStepPower', 'tuneSeeds', 'evalRuns'] as const) assert.equal(P[k], HARPG_AUTHORS_CARTPOLE[k], k);
+  assert.deepEqual([...P.grid], [...HARPG_AUTHORS_CARTPOLE.grid]);
+  assert.deepEqual([P.trajectories, P.batchSteps, P.hessianBatchSteps, P.tuneSeeds, P.evalRuns], [5000, 1000, 32, 3, 5]);
+  // fresh: no overlap with the earlier protocols' seeds
+  for (const s of P.seeds) assert.ok(![...HARPG_AUTHORS_CARTPOLE.seeds, ...HARPG_AUTHORS_CODE_HESSIAN.seeds].includes(s as never));
+  const win = { 'n-harpg': 10, vanilla: 20 };
+  const loss = { 'n-harpg': 20, vanilla: 10 };
+  const tie = { 'n-harpg': 10, vanilla: 10 };
+  assert.equal(harpgWinsEverySeed(P, { 16: win, 17: win, 18: win }), true);
+  assert.equal(harpgWinsEverySeed(P, { 16: win, 17: win, 18: loss }), false);
+  assert.equal(harpgWinsEverySeed(P, { 16: win, 17: tie, 18: win }), false);
+  assert.equal(harpgWinsEverySeed(P, { 16: win, 17: win }), false);
+  // the protocol's values are valid experiment config
+  const c = harpg.schema.parse({ env: P.env, horizon: 200, estimator: 'reward-to-go', baseline: 'linear-feature', trajectories: P.trajectories, batchSteps: P.batchSteps, hessianBatchSteps: P.hessianBatchSteps, vanillaStepPower: P.vanillaStepPower, stepGrid: [...P.grid], hessianForm: P.hessianForm, thetaClip: 50 });
+  assert.equal(c.env, 'cartpole-mlp');
 });
