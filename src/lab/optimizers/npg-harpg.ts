@@ -2,9 +2,10 @@
 // ICML 2023), spec optimizers.md §24: N-PG-IGT (normalized PG with implicit gradient transport) and
 // (N)-HARPG (Hessian-aided recursive PG), single-trajectory updates, vs vanilla stochastic PG
 // (REINFORCE-type, here with reward-to-go = GPOMDP by default), on LQG control with a linear-Gaussian
-// policy (progress: exact J(θ)) and on CartPole with a logistic policy (progress: the return of each
-// sampled trajectory), against the number of sampled trajectories. Optional baselines: a per-step
-// running average, or the authors' linear-feature state baseline (garage LinearFeatureBaseline).
+// policy (progress: exact J(θ)) and on CartPole with a logistic policy or (env 'cartpole-mlp') the authors'
+// softmax-MLP policy (progress: the return of each sampled trajectory), against the number of sampled
+// trajectories. Optional baselines: a per-step running average, or the authors' linear-feature state baseline
+// (garage LinearFeatureBaseline).
 //
 // Note on the authors' garage code (STORMHessOptimizer / STORMHess), as we read it: the Hessian term is
 // built from losses averaged over all N steps of the Hessian batch, so the ∇Φ∇log pᵀ part enters as a
@@ -801,7 +802,8 @@ function largeBudgetSeed(seed: number, methods: readonly PgMethod[]) {
  *    η_t = η₀·2/(t+2) with η₀ = 1 (STORMHessOptimizer, run_PG.py default eta_0); 1000 epochs by default;
  *  - γ₀ is a command-line argument (README example: -gamma_0 0.1 for sgd, batch 5000); the values behind the
  *    paper's figures are not in these sources, nor is the paper's experiment text (only the abstract is stored).
- * Not expressible here: their policy is a softmax MLP (32, 32, tanh); ours stays the logistic-linear policy.
+ * Not expressible here at the time: their policy is a softmax MLP (32, 32, tanh); ours stays the logistic-linear policy
+ * (expressible since as env 'cartpole-mlp': HARPG_AUTHORS_MLP, pre-registered on fresh seeds, FAILED).
  * Their baseline is refitted on the last batch; ours is a ridge fit with forgetting (both use earlier batches only).
  * Protocol: CartPole, H = 200, γ = 0.99, θ₀ = 0, clip 50; linear-feature baseline, 'reward-to-go' estimator,
  * batchSteps 1000 for all methods, hessianBatchSteps 32; vanilla γ_t = γ₀(2/(t+2))^{2/3}; N-HARPG γ_t = γ₀·2/(t+2),
@@ -891,7 +893,12 @@ export const HARPG_AUTHORS_CODE_HESSIAN = {
  * Before this was fixed, one timing look on seed 0 (single runs, 5000 trajectories, γ₀ 0.01 / 0.1 / 1): mean gap
  * vanilla 140 / 10.0 / 13.7, N-HARPG 155 / 43.2 / 183, N-SGDM 155 / 28.7 / 4.8; 3–14 s per run (1.5 s for N-HARPG
  * at γ₀ 1, whose episodes stay short); so the full protocol (≈ 234 runs) fits the time left on 2 processes.
- * Outcome: not yet run.
+ * Outcome (run after the pre-registration commit 9c2a823; ≈ 15 min on 2 processes): FAILED — N-HARPG lost to vanilla
+ * PG on all 3 seeds. Median mean gap N-HARPG / vanilla / N-SGDM: seed 16: 54.2 / 10.1 / 9.18; seed 17: 57.8 / 9.68 /
+ * 7.36; seed 18: 57.3 / 7.11 / 6.11 (final gap 6.91 / 0.30 / 0, 49.1 / 0.11 / 0, 38.7 / 0.14 / 0); γ₀ picked: 0.3 for
+ * every method on every seed. As with the logistic policy, the same recursion without the Hessian correction (N-SGDM)
+ * beat vanilla on all 3 seeds, so the MLP policy does not change the picture: the paper's B̂v from a 32-step batch
+ * hurts N-HARPG.
  */
 export const HARPG_AUTHORS_MLP = {
   ...HARPG_AUTHORS_CARTPOLE,
@@ -939,7 +946,9 @@ export function authorsCartpoleSeed(seed: number, methods: readonly PgMethod[] =
  * which failed its rule on the fresh seeds, so the claim stays at 2000 trajectories; and the pre-registered
  * replication of the authors' experiment set-up on CartPole (HARPG_AUTHORS_CARTPOLE: garage-style batches for all
  * methods, their schedules), where N-HARPG lost to vanilla PG on all 3 fresh seeds; and the same with the Hessian
- * term as the authors' code computes it (HARPG_AUTHORS_CODE_HESSIAN), where it lost on all 3 fresh seeds too.
+ * term as the authors' code computes it (HARPG_AUTHORS_CODE_HESSIAN), where it lost on all 3 fresh seeds too. The
+ * replication with the authors' softmax-MLP policy (HARPG_AUTHORS_MLP, ≈ 15 min, so not run here) lost on all 3 of
+ * its fresh seeds as well (outcome in its doc comment).
  */
 const harpgClaim = {
   statement:
