@@ -112,10 +112,9 @@ export function p3oPairWeightsTokenwise(
   let loss = 0;
   let clippedTokens = 0;
   const w = [0, 1].map((i) => {
-    const s = i === 0 ? 1 : -1; // + for y1, − for y2
+    const a = (i === 0 ? 1 : -1) * q * c; // s·q·c, s = + for y1, − for y2: the token's term is −a·ℓ (unclipped) or −a·clip(ℓ)
     return p.lp[i].map((l, t) => {
       const o = p.old[i][t];
-      const a = s * q * c; // the token's term is −a·ℓ (unclipped) or −a·clip(ℓ) (clipped)
       loss += Math.max(-a * l, -a * Math.min(o + eps, Math.max(o - eps, l))) / 2;
       // the clipped branch is the max (zero gradient) once ℓ has moved past the band in the direction −a·ℓ decreases
       const clipped = (a > 0 && l > o + eps) || (a < 0 && l < o - eps);
@@ -135,7 +134,7 @@ export interface P3oOptions {
   clip: number;
   ratioClip: number;
   dropTies: boolean;
-  /** 'joint' (sequence-level gap clip) or 'tokenwise' (per-token log-prob clip); default joint. */
+  /** 'joint' (sequence-level gap clip) or 'tokenwise' (per-token log-prob clip); absent = joint (the experiment's config default is tokenwise). */
   clipMode?: ClipMode;
 }
 
@@ -157,10 +156,14 @@ export async function p3oUpdate(trainer: PolicyTrainer, rolls: PpoRollout[], o: 
         let r: { w: [number[], number[]]; q: number; c: number; delta: number; loss: number };
         if (o.clipMode === 'tokenwise') {
           const t = p3oPairWeightsTokenwise(pair, o.klCoef, o.clip, o.ratioClip);
-          [r, st.clipped, st.clipOf] = [t, st.clipped + t.clippedTokens, st.clipOf + t.tokens];
+          st.clipped += t.clippedTokens;
+          st.clipOf += t.tokens;
+          r = t;
         } else {
           const t = p3oPairWeights(pair, o.klCoef, o.clip, o.ratioClip);
-          [r, st.clipped, st.clipOf] = [t, st.clipped + (t.clipped ? 1 : 0), st.clipOf + 1];
+          st.clipped += t.clipped ? 1 : 0;
+          st.clipOf += 1;
+          r = t;
         }
         weights.push(r.w[0], r.w[1]);
         st.loss += r.loss;

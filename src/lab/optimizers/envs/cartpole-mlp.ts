@@ -9,7 +9,7 @@
 // Hand-written because the per-step calls (≈ 10⁵ per run) are far too many and too small for the ONNX graph
 // autodiff of src/core/graph.
 import type { Rng } from '../../../core/rng';
-import { cartpoleStep } from './cartpole';
+import { cartpoleEpisode } from './cartpole';
 import type { PolicyTask, Trajectory } from './task';
 
 export const MLP_HIDDEN = 32;
@@ -183,18 +183,10 @@ export function cartpoleMlp(horizon = 200, gamma = 0.99): PolicyTask {
     gamma,
     initialTheta: xavierInit,
     rollout(theta: Float64Array, rng: Rng): Trajectory {
-      const states = new Float64Array(horizon * S);
-      const actions = new Float64Array(horizon);
-      const s = Float64Array.from({ length: S }, () => rng.range(-0.05, 0.05));
-      let len = 0;
-      while (len < horizon) {
-        states.set(s, len * S);
-        forward(theta, s, 0, f);
-        const a = rng.uniform() < f.p[1] ? 1 : 0;
-        actions[len++] = a;
-        if (cartpoleStep(s, a)) break;
-      }
-      return { states: states.slice(0, len * S), actions: actions.slice(0, len), rewards: new Float64Array(len).fill(1) };
+      return cartpoleEpisode(horizon, rng, (st) => {
+        forward(theta, st, 0, f);
+        return f.p[1];
+      });
     },
     weightedScore(theta, tr, w) {
       const g = new Float64Array(L.dim);

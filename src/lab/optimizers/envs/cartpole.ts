@@ -35,6 +35,24 @@ export function cartpoleStep(s: Float64Array, action: number): boolean {
   return Math.abs(s[0]) > X_LIMIT || Math.abs(s[2]) > ANGLE_LIMIT;
 }
 
+/**
+ * One episode from s₀ ~ U(±0.05)⁴ under a policy given by its push-right probability π(a = 1 | s): the state
+ * before each action, the actions, reward 1 per step; ends on leaving the region or after `horizon` steps.
+ */
+export function cartpoleEpisode(horizon: number, rng: Rng, pushRight: (s: Float64Array) => number): Trajectory {
+  const states = new Float64Array(horizon * 4);
+  const actions = new Float64Array(horizon);
+  const s = Float64Array.from({ length: 4 }, () => rng.range(-0.05, 0.05));
+  let len = 0;
+  while (len < horizon) {
+    states.set(s, len * 4);
+    const a = rng.uniform() < pushRight(s) ? 1 : 0;
+    actions[len++] = a;
+    if (cartpoleStep(s, a)) break;
+  }
+  return { states: states.slice(0, len * 4), actions: actions.slice(0, len), rewards: new Float64Array(len).fill(1) };
+}
+
 /** p = π_θ(a = 1 | s) = σ(θᵀφ(s)). */
 function pushRightProb(theta: Float64Array, s: ArrayLike<number>, o: number): number {
   const z = theta[0] * s[o] + theta[1] * s[o + 1] + theta[2] * s[o + 2] + theta[3] * s[o + 3] + theta[4];
@@ -49,17 +67,7 @@ export function cartpole(horizon = 200, gamma = 0.99): PolicyTask {
     horizon,
     gamma,
     rollout(theta: Float64Array, rng: Rng): Trajectory {
-      const states = new Float64Array(horizon * 4);
-      const actions = new Float64Array(horizon);
-      const s = Float64Array.from({ length: 4 }, () => rng.range(-0.05, 0.05));
-      let len = 0;
-      while (len < horizon) {
-        states.set(s, len * 4);
-        const a = rng.uniform() < pushRightProb(theta, s, 0) ? 1 : 0;
-        actions[len++] = a;
-        if (cartpoleStep(s, a)) break;
-      }
-      return { states: states.slice(0, len * 4), actions: actions.slice(0, len), rewards: new Float64Array(len).fill(1) };
+      return cartpoleEpisode(horizon, rng, (st) => pushRightProb(theta, st, 0));
     },
     weightedScore(theta, tr, w) {
       const g = new Float64Array(CARTPOLE_FEATURES);
