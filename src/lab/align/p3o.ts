@@ -60,6 +60,13 @@ export const p3oSchema = z
       .enum(['none', 'ppo', 'both'])
       .default('ppo')
       .describe('Also train on the unshifted reward (δ = 0): PPO only (P3O’s updates do not depend on δ), both, or none'),
+    evalSamples: z
+      .number()
+      .int()
+      .min(1)
+      .max(64)
+      .default(2)
+      .describe('Continuations sampled per held-out prompt at each evaluation, and for the reference (same prompts and sampling seeds for every iteration and arm; separate from the training seeds, so it changes only the measurement). Standard error of the held-out reward ∝ 1/√(evalPrompts·evalSamples)'),
   })
   .strict();
 export type P3oConfig = z.infer<typeof p3oSchema>;
@@ -338,7 +345,7 @@ export const p3oExperiment = defineExperiment({
   keyMetric: 'p3o/eval/reward',
   async run(ctx) {
     const c = ctx.config;
-    const s = await setupLmRun(ctx, c);
+    const s = await setupLmRun(ctx, c, c.batch, c.evalSamples);
     const step = { value: 0 };
     const out: Partial<Record<ArmName, PgArmResult>> = {};
     for (const arm of armsOf(c)) out[arm] = await runArm(arm, ctx, c, s, step);
@@ -466,6 +473,42 @@ export function preregisteredTokenwiseVerdict(rows: Record<string, number>[], kl
   const allAboveReference = rows.every((s) => s.p3o_unshifted_reward > s.ref_reward && s.ppo_unshifted_reward > s.ref_reward);
   const allKlWithinLimit = rows.every((s) => ['p3o', 'ppo', 'p3o_unshifted', 'ppo_unshifted'].every((a) => s[`${a}_kl`] <= klLimit));
   return { pass: positiveGaps >= 2 && allAboveReference && allKlWithinLimit, positiveGaps, allAboveReference, allKlWithinLimit };
+}
+
+/**
+ * PRE-REGISTERED CHECK 3: a more precise evaluation (fixed before running it; committed with a message
+ * saying "pre-register"; nothing tuned after the results are seen).
+ *
+ * Why: the full form on its default seeds failed on seed 1 by 0.0017 (above). Each point of a reward–KL
+ * curve is a held-out mean over 96 prompts × 2 continuations (evalSamples 2). The per-continuation reward
+ * s.d. is ≈ 0.16 (training pairs: reward-difference s.d. ≈ 0.23), so each point's standard error is
+ * ≈ 0.012 — the size of the frontier gaps themselves (0.002–0.022 over seeds 0–8). Example: on seed 4 the
+ * initial policy and the reference, the same weights, scored 0.0150 and 0.0007. Training does not depend
+ * on evaluation (training seeds: sampler seed·131 + it, pickRng(seed, 11 / 13 / 2000 + it); evaluation
+ * seed·31 + 5; unit-tested: training metrics equal for evalSamples 1 and 3), so a larger evaluation
+ * re-measures the same trained policies more precisely.
+ *
+ * Protocol:
+ * - config: preciseEvalP3oConfig() = fullP3oConfig() with evalSamples 8 (8 continuations per held-out
+ *   prompt for every policy and the reference: 768 per evaluation, s.e. ≈ 0.006), nothing else changed.
+ * - seeds: the full form's defaults 0, 1, 2 (re-measured; seed 1 failed at evalSamples 2) and fresh
+ *   seeds 9, 10, 11; one run per seed via p3oClaim (the claim's own rule, unchanged).
+ * - pass rule (preciseEvalVerdict): p3oClaim passes on all six seeds.
+ * - if it passes: the full form uses evalSamples 8 (the fast form is unchanged) and the README keeps the
+ *   evalSamples-2 failure beside the result; if it fails: the full form stays failing, recorded here.
+ */
+export function preciseEvalP3oConfig(): P3oConfig {
+  return { ...fullP3oConfig(), evalSamples: 8 };
+}
+
+export const PRECISE_EVAL_SEEDS = { default: [0, 1, 2], fresh: [9, 10, 11] } as const;
+
+/** The pass rule of check 3: the claim's own per-seed rule holds on every one of the six seeds. */
+export function preciseEvalVerdict(rows: { seed: number; pass: boolean }[]): { pass: boolean; passed: number; missing: number[] } {
+  const wanted = [...PRECISE_EVAL_SEEDS.default, ...PRECISE_EVAL_SEEDS.fresh];
+  const missing = wanted.filter((s) => !rows.some((r) => r.seed === s));
+  const passed = wanted.filter((s) => rows.some((r) => r.seed === s && r.pass)).length;
+  return { pass: missing.length === 0 && passed === wanted.length, passed, missing };
 }
 
 export async function p3oClaim(seed: number, config: P3oConfig) {

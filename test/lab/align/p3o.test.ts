@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Rng } from '../../../src/core/rng';
-import { armsOf, frontierGap, klAtReward, p3oExperiment, p3oPairWeights, p3oSchema, p3oUpdate, rewardAtKl, type RolloutPair } from '../../../src/lab/align/p3o';
+import { armsOf, frontierGap, fullP3oConfig, klAtReward, p3oExperiment, p3oPairWeights, p3oSchema, p3oUpdate, preciseEvalP3oConfig, preciseEvalVerdict, rewardAtKl, type RolloutPair } from '../../../src/lab/align/p3o';
 import { ppoUpdate, ValueCritic } from '../../../src/lab/align/ppo';
 import { runInProcess } from '../../../src/lab/runs/context';
 import { makeShiftFixture } from './shift-fixture';
@@ -111,4 +111,31 @@ test('p3o experiment: TRL metric names for both arms, critic in PPO checkpoints,
   assert.deepEqual(armsOf(p3oSchema.parse({})), ['p3o', 'ppo', 'ppo_unshifted']);
   assert.deepEqual(armsOf(p3oSchema.parse({ unshiftedArms: 'both' })), ['p3o', 'ppo', 'p3o_unshifted', 'ppo_unshifted']);
   assert.deepEqual(armsOf(p3oSchema.parse({ rewardShift: 0, unshiftedArms: 'both' })), ['p3o', 'ppo']);
+});
+
+test('p3o evalSamples changes only the measurement: training metrics are identical, the evaluation uses more samples', async () => {
+  const model = makeTinyModel();
+  const small = { model, prompts: 6, evalPrompts: 3, maxPromptTokens: 8, maxNewTokens: 4, batch: 8, dropTies: false, unshiftedArms: 'none' as const, iterations: 2 };
+  const rows = (d: string) => readFileSync(join(d, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, number>);
+  const training = (d: string) => rows(d).map((r) => Object.fromEntries(Object.entries(r).filter(([k]) => /\/(loss|policy|val|ratio|reward_diff|q_diff|logratio_gap)/.test(k))));
+  const a = await runInProcess(p3oExperiment, { config: { ...small, evalSamples: 1 }, seed: 3 });
+  const b = await runInProcess(p3oExperiment, { config: { ...small, evalSamples: 3 }, seed: 3 });
+  const ta = training(a.dir).filter((r) => Object.keys(r).length);
+  assert.ok(ta.length >= 4, `training rows logged (${ta.length})`);
+  assert.deepEqual(training(b.dir).filter((r) => Object.keys(r).length), ta);
+  const samples = (d: string) => readFileSync(join(d, 'artifacts', 'summary.json'), 'utf8');
+  assert.notEqual(samples(a.dir), samples(b.dir), 'the evaluation differs');
+  assert.throws(() => p3oSchema.parse({ evalSamples: 0 }), /evalSamples/);
+  assert.equal(p3oSchema.parse({}).evalSamples, 2);
+  assert.deepEqual({ ...preciseEvalP3oConfig(), evalSamples: 2 }, fullP3oConfig());
+});
+
+test('p3o pre-registered precise-evaluation rule: all six seeds (0–2 and fresh 9–11) must pass', () => {
+  const all = [0, 1, 2, 9, 10, 11].map((seed) => ({ seed, pass: true }));
+  assert.equal(preciseEvalVerdict(all).pass, true);
+  assert.equal(preciseEvalVerdict(all.map((r) => (r.seed === 10 ? { ...r, pass: false } : r))).pass, false);
+  const v = preciseEvalVerdict(all.filter((r) => r.seed !== 1));
+  assert.equal(v.pass, false);
+  assert.deepEqual(v.missing, [1]);
+  assert.equal(preciseEvalVerdict([...all, { seed: 5, pass: false }]).passed, 6);
 });
