@@ -400,8 +400,9 @@ export function fastP3oConfig(): P3oConfig {
   return p3oSchema.parse({ iterations: 3, prompts: 64, evalPrompts: 64, maxNewTokens: 8, lr: 1e-3, batch: 32, rewardShift: 10, unshiftedArms: 'ppo' });
 }
 
+/** Full form: evalSamples 8 since the pre-registered check 3 (below); at evalSamples 2 seed 1 failed by 0.0017. */
 export function fullP3oConfig(): P3oConfig {
-  return p3oSchema.parse({ iterations: 6, prompts: 96, evalPrompts: 96, maxNewTokens: 8, lr: 1e-3, batch: 32, rewardShift: 10, unshiftedArms: 'both' });
+  return p3oSchema.parse({ iterations: 6, prompts: 96, evalPrompts: 96, evalSamples: 8, maxNewTokens: 8, lr: 1e-3, batch: 32, rewardShift: 10, unshiftedArms: 'both' });
 }
 
 /**
@@ -463,8 +464,9 @@ export function fullP3oConfig(): P3oConfig {
  * Afterwards, the full form's default seeds 0, 1, 2 with the token-wise clip (same rule): +0.0217 / −0.0017 / +0.0114,
  * so the full form on its default seeds FAILS (seed 1); over seeds 0–8 the rule holds on 8 of 9 seeds.
  */
+/** The configuration checks 1 and 2 ran with (the full form then: evalSamples 2). */
 export function preregisteredTokenwiseConfig(): P3oConfig {
-  return { ...fullP3oConfig(), clipMode: 'tokenwise' };
+  return { ...fullP3oConfig(), clipMode: 'tokenwise', evalSamples: 2 };
 }
 
 /** The pre-registered pass rule above, applied to the per-seed run summaries. */
@@ -496,6 +498,20 @@ export function preregisteredTokenwiseVerdict(rows: Record<string, number>[], kl
  * - pass rule (preciseEvalVerdict): p3oClaim passes on all six seeds.
  * - if it passes: the full form uses evalSamples 8 (the fast form is unchanged) and the README keeps the
  *   evalSamples-2 failure beside the result; if it fails: the full form stays failing, recorded here.
+ *
+ * Outcome (run right after the pre-registration commit 7986aad; p3oClaim(seed, preciseEvalP3oConfig()),
+ * two processes side by side, ≈ 190–200 s per seed): PASSED, 6/6 seeds — but seed 1 only just.
+ *   seed  δ-shifted gap  P3O reward @ KL   PPO (r + δ) @ KL   PPO (raw r) @ KL   reference  raw-reward gap  win rate P3O / PPO
+ *   0     +0.0232        0.0618 @ 3.98     0.0130 @ 5.68      0.1621 @ 6.62      0.0124     +0.0123         0.572 / 0.503
+ *   1     +0.0001        0.0256 @ 5.21     0.0125 @ 6.74      0.1468 @ 6.35      0.0124     −0.0207         0.518 / 0.495
+ *   2     +0.0100        0.0474 @ 4.40     0.0267 @ 6.17      0.1140 @ 5.35      0.0192     +0.0042         0.538 / 0.507
+ *   9     +0.0156        0.0407 @ 3.93     0.0053 @ 5.93      0.0837 @ 5.66      0.0106     +0.0040         0.557 / 0.496
+ *   10    +0.0152        0.0555 @ 5.29     0.0167 @ 5.87      0.1364 @ 5.80      0.0158     −0.0154         0.570 / 0.504
+ *   11    +0.0155        0.0316 @ 5.00     −0.0054 @ 6.76     0.1419 @ 6.42      0.0163     −0.0124         0.523 / 0.470
+ * Every KL ≤ 25; P3O's runs on r and r + δ identical (difference 0); 1.7–1.9 s vs 3.5–3.7 s per update.
+ * On seed 1 the curves are tied (+0.0001 ≪ the ≈ 0.006 standard error), so "P3O above PPO" holds on 5
+ * seeds clearly and on seed 1 only nominally; PPO on the raw reward stays ahead where it reaches higher KL.
+ * Per the protocol the full form now uses evalSamples 8 (fullP3oConfig), the fast form is unchanged.
  */
 export function preciseEvalP3oConfig(): P3oConfig {
   return { ...fullP3oConfig(), evalSamples: 8 };

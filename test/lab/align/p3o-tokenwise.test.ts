@@ -159,5 +159,5 @@ test('pre-registered verdict: ≥ 2 of 3 positive raw-reward gaps, every seed ab
   assert.equal(preregisteredTokenwiseVerdict([row(0.01), row(0.01), row(-0.02, { ppo_kl: 26 })], 25).pass, false);
   assert.equal(preregisteredTokenwiseVerdict([row(0.01), row(0.01), row(-0.02)], 25).positiveGaps, 2);
   assert.equal(preregisteredTokenwiseConfig().clipMode, 'tokenwise');
-  assert.deepEqual(preregisteredTokenwiseConfig(), fullP3oConfig());
+  assert.deepEqual(preregisteredTokenwiseConfig(), { ...fullP3oConfig(), evalSamples: 2 });
 });

@@ -127,7 +127,8 @@ test('p3o evalSamples changes only the measurement: training metrics are identic
   assert.notEqual(samples(a.dir), samples(b.dir), 'the evaluation differs');
   assert.throws(() => p3oSchema.parse({ evalSamples: 0 }), /evalSamples/);
   assert.equal(p3oSchema.parse({}).evalSamples, 2);
-  assert.deepEqual({ ...preciseEvalP3oConfig(), evalSamples: 2 }, fullP3oConfig());
+  assert.deepEqual(preciseEvalP3oConfig(), fullP3oConfig(), 'the full form adopted the pre-registered evaluation');
+  assert.equal(fullP3oConfig().evalSamples, 8);
 });
 
 test('p3o pre-registered precise-evaluation rule: all six seeds (0–2 and fresh 9–11) must pass', () => {
