@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { Rng } from '../../../src/core/rng';
 import { fullP3oConfig, p3oExperiment, p3oPairWeights, p3oPairWeightsTokenwise, p3oSchema, p3oUpdate, preregisteredTokenwiseConfig, preregisteredTokenwiseVerdict, type RolloutPair } from '../../../src/lab/align/p3o';
 import { runInProcess } from '../../../src/lab/runs/context';
+import { randomRolloutPair } from './pair-fixture';
 import { makeShiftFixture } from './shift-fixture';
 import { makeTinyModel } from './tiny-model';
 
@@ -45,10 +46,7 @@ test('token-wise pair loss: −∂loss/∂ℓ_t equals the token weight (finite 
   const rng = new Rng(17);
   let clippedSeen = 0;
   for (let k = 0; k < 40; k++) {
-    const seq = (n: number) => Array.from({ length: n }, () => -1 - 2 * rng.uniform());
-    const lp: [number[], number[]] = [seq(3), seq(4)];
-    const old: [number[], number[]] = [lp[0].map((x) => x + 0.6 * (rng.uniform() - 0.5)), lp[1].map((x) => x + 0.6 * (rng.uniform() - 0.5))];
-    const p: RolloutPair = { r: [rng.uniform(), rng.uniform()], lp, ref: [seq(3), seq(4)], old };
+    const p = randomRolloutPair(rng, 0.6);
     // kl_coef 0 keeps q free of θ and C = 1 pins c = 1, so the loss depends on θ only through the token terms
     const w = p3oPairWeightsTokenwise(p, 0, 0.2, 1);
     clippedSeen += w.clippedTokens;

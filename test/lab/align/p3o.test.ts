@@ -7,19 +7,17 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Rng } from '../../../src/core/rng';
-import { armsOf, frontierGap, fullP3oConfig, klAtReward, p3oExperiment, p3oPairWeights, p3oSchema, p3oUpdate, preciseEvalP3oConfig, preciseEvalVerdict, rewardAtKl, type RolloutPair } from '../../../src/lab/align/p3o';
+import { armsOf, frontierGap, fullP3oConfig, klAtReward, p3oExperiment, p3oPairWeights, p3oSchema, p3oUpdate, preciseEvalP3oConfig, preciseEvalVerdict, rewardAtKl } from '../../../src/lab/align/p3o';
 import { ppoUpdate, ValueCritic } from '../../../src/lab/align/ppo';
 import { runInProcess } from '../../../src/lab/runs/context';
+import { randomRolloutPair } from './pair-fixture';
 import { makeShiftFixture } from './shift-fixture';
 import { makeTinyModel } from './tiny-model';
 
 test('P3O pair loss: −∂loss/∂ℓ_t equals the token weight (finite differences, q and c held fixed)', () => {
   const rng = new Rng(9);
   for (let k = 0; k < 20; k++) {
-    const seq = (n: number) => Array.from({ length: n }, () => -1 - 2 * rng.uniform());
-    const lp: [number[], number[]] = [seq(3), seq(4)];
-    const old: [number[], number[]] = [lp[0].map((x) => x + 0.3 * (rng.uniform() - 0.5)), lp[1].map((x) => x + 0.3 * (rng.uniform() - 0.5))];
-    const p: RolloutPair = { r: [rng.uniform(), rng.uniform()], lp, ref: [seq(3), seq(4)], old };
+    const p = randomRolloutPair(rng, 0.3);
     // kl_coef 0 keeps q free of θ and C = 1 pins c = 1, so the loss depends on θ only through Δ
     const w = p3oPairWeights(p, 0, 0.2, 1);
     for (const [i, t] of [[0, 1], [1, 2]]) {

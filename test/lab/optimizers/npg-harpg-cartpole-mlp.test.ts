@@ -7,6 +7,7 @@ import { Rng } from '../../../src/core/rng';
 import { cartpoleMlp, MLP_LAYOUT, xavierInit } from '../../../src/lab/optimizers/envs/cartpole-mlp';
 import type { Trajectory } from '../../../src/lab/optimizers/envs/task';
 import { harpg, HARPG_AUTHORS_CARTPOLE, HARPG_AUTHORS_CODE_HESSIAN, HARPG_AUTHORS_MLP, harpgWinsEverySeed, makeTask, npgIgt, runPg } from '../../../src/lab/optimizers/npg-harpg';
+import { finiteDiffGrad } from './helpers';
 
 const DIM = 4 * 32 + 32 + 32 * 32 + 32 + 2 * 32 + 2;
 
@@ -94,15 +95,7 @@ test('MLP policy: weightedScore = ∇ of Σ w_h log π(a_h|s_h) (central differe
     const tr = randomTrajectory(rng, 5);
     const w = Float64Array.from({ length: 5 }, () => rng.normal());
     const g = task.weightedScore(theta, tr, w);
-    const e = 1e-5;
-    const fd = new Float64Array(DIM);
-    for (let i = 0; i < DIM; i++) {
-      const p = Float64Array.from(theta);
-      const m = Float64Array.from(theta);
-      p[i] += e;
-      m[i] -= e;
-      fd[i] = (weightedLogProb(p, tr, w) - weightedLogProb(m, tr, w)) / (2 * e);
-    }
+    const fd = finiteDiffGrad((x) => weightedLogProb(x, tr, w), theta, 1e-5);
     assert.ok(relErr(g, fd) < 1e-6, `relative error ${relErr(g, fd)}`);
   }
 });
